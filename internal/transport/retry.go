@@ -1,0 +1,125 @@
+package transport
+
+import (
+	"context"
+	"crypto/tls"
+	"crypto/x509"
+	"errors"
+	"math/rand/v2"
+	"net"
+	"net/http"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// callState travels in the request context so that go-retryablehttp's
+// hooks, which see only the context, know the call's retry rules and can
+// count attempts for the log.
+type callState struct {
+	idempotent    bool
+	retryStatuses []int
+	attempt       int
+}
+
+type callStateKey struct{}
+
+func stateFrom(ctx context.Context) *callState {
+	if cs, ok := ctx.Value(callStateKey{}).(*callState); ok {
+		return cs
+	}
+	return &callState{}
+}
+
+// checkRetry is the SDK's retry policy (DESIGN.md "Retries"):
+//   - idempotent calls retry connection errors and 429, 502, 503, 504;
+//   - other calls retry only a connection error that proves the request was
+//     never sent (the dial failed);
+//   - every call retries the statuses its API documents as "send again".
+func checkRetry(ctx context.Context, resp *http.Response, err error) (bool, error) {
+	if ctx.Err() != nil {
+		return false, ctx.Err()
+	}
+	cs := stateFrom(ctx)
+	if err != nil {
+		if permanentError(err) {
+			return false, nil
+		}
+		return cs.idempotent || notSent(err), nil
+	}
+	code := resp.StatusCode
+	if slices.Contains(cs.retryStatuses, code) {
+		return true, nil
+	}
+	if !cs.idempotent {
+		return false, nil
+	}
+	switch code {
+	case http.StatusTooManyRequests, http.StatusBadGateway, http.StatusServiceUnavailable, http.StatusGatewayTimeout:
+		return true, nil
+	}
+	return false, nil
+}
+
+// notSent reports whether err shows the request never left this machine.
+func notSent(err error) bool {
+	var dnsErr *net.DNSError
+	if errors.As(err, &dnsErr) {
+		return true
+	}
+	var opErr *net.OpError
+	return errors.As(err, &opErr) && opErr.Op == "dial"
+}
+
+// permanentError reports connection errors that a retry cannot mend.
+func permanentError(err error) bool {
+	var certErr *tls.CertificateVerificationError
+	var authErr x509.UnknownAuthorityError
+	var hostErr x509.HostnameError
+	if errors.As(err, &certErr) || errors.As(err, &authErr) || errors.As(err, &hostErr) {
+		return true
+	}
+	msg := err.Error()
+	return strings.Contains(msg, "unsupported protocol scheme") || strings.Contains(msg, "stopped after") // redirects
+}
+
+// backoff waits MinWait·2^attempt with jitter in its upper half, capped at
+// MaxWait. A Retry-After header (seconds or an HTTP date) is honoured but
+// never beyond MaxWait.
+func backoff(minWait, maxWait time.Duration, attempt int, resp *http.Response) time.Duration {
+	if resp != nil {
+		if d, ok := RetryAfter(resp.Header.Get("Retry-After"), time.Now()); ok {
+			return min(d, maxWait)
+		}
+	}
+	wait := maxWait
+	if attempt < 30 {
+		if w := minWait << attempt; w > 0 && w < maxWait {
+			wait = w
+		}
+	}
+	half := wait / 2
+	return half + rand.N(half+1)
+}
+
+// RetryAfter parses a Retry-After value given in seconds or as an HTTP date.
+func RetryAfter(v string, now time.Time) (time.Duration, bool) {
+	v = strings.TrimSpace(v)
+	if v == "" {
+		return 0, false
+	}
+	if secs, err := strconv.ParseInt(v, 10, 64); err == nil {
+		if secs < 0 {
+			return 0, false
+		}
+		if secs > int64(24*time.Hour/time.Second) {
+			secs = int64(24 * time.Hour / time.Second)
+		}
+		return time.Duration(secs) * time.Second, true
+	}
+	if t, err := http.ParseTime(v); err == nil {
+		return max(t.Sub(now), 0), true
+	}
+	return 0, false
+}
