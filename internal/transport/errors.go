@@ -117,12 +117,13 @@ func newAPIError(method, redactedURL string, status int, header http.Header, bod
 		}
 	}
 	msgs := make([]string, 0, len(e.Details))
-	for _, d := range e.Details {
-		if d.Message != "" {
-			msgs = append(msgs, d.Message)
+	for i := range e.Details {
+		e.Details[i].Message = RedactText(e.Details[i].Message)
+		if e.Details[i].Message != "" {
+			msgs = append(msgs, e.Details[i].Message)
 		}
 	}
-	e.Message = RedactText(strings.Join(msgs, "; "))
+	e.Message = strings.Join(msgs, "; ")
 	if len(body) > MaxErrorBody {
 		body = body[:MaxErrorBody]
 	}

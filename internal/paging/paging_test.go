@@ -1,0 +1,108 @@
+package paging
+
+import (
+	"context"
+	"errors"
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+	"go.uber.org/goleak"
+)
+
+func TestMain(m *testing.M) { goleak.VerifyTestMain(m) }
+
+// source serves items 0..n-1 and records every fetch.
+type source struct {
+	n       int
+	fetches [][2]int
+	failAt  int // offset whose fetch fails; -1 for never
+}
+
+func (s *source) fetch(_ context.Context, offset, limit int) ([]int, error) {
+	s.fetches = append(s.fetches, [2]int{offset, limit})
+	if offset == s.failAt {
+		return nil, errors.New("boom")
+	}
+	var page []int
+	for i := offset; i < min(offset+limit, s.n); i++ {
+		page = append(page, i)
+	}
+	return page, nil
+}
+
+func collect(t *testing.T, seq func(func(int, error) bool)) ([]int, error) {
+	t.Helper()
+	var got []int
+	for v, err := range seq {
+		if err != nil {
+			return got, err
+		}
+		got = append(got, v)
+	}
+	return got, nil
+}
+
+func TestOffsetWalksUntilShortPage(t *testing.T) {
+	s := &source{n: 25, failAt: -1}
+	got, err := collect(t, Offset(context.Background(), 0, 10, s.fetch))
+	require.NoError(t, err)
+	assert.Len(t, got, 25)
+	assert.Equal(t, 24, got[24])
+	assert.Equal(t, [][2]int{{0, 10}, {10, 10}, {20, 10}}, s.fetches)
+}
+
+func TestOffsetExactMultipleEndsOnEmptyPage(t *testing.T) {
+	s := &source{n: 20, failAt: -1}
+	got, err := collect(t, Offset(context.Background(), 0, 10, s.fetch))
+	require.NoError(t, err)
+	assert.Len(t, got, 20)
+	assert.Len(t, s.fetches, 3)
+}
+
+func TestOffsetStartsAtStart(t *testing.T) {
+	s := &source{n: 25, failAt: -1}
+	got, err := collect(t, Offset(context.Background(), 15, 10, s.fetch))
+	require.NoError(t, err)
+	assert.Equal(t, 15, got[0])
+	assert.Len(t, got, 10)
+}
+
+func TestOffsetBreakStopsFetching(t *testing.T) {
+	s := &source{n: 1000, failAt: -1}
+	n := 0
+	for range Offset(context.Background(), 0, 10, s.fetch) {
+		n++
+		if n == 15 {
+			break
+		}
+	}
+	assert.Len(t, s.fetches, 2, "breaking in page two must not fetch page three")
+}
+
+func TestOffsetErrorYieldedOnceLast(t *testing.T) {
+	s := &source{n: 100, failAt: 20}
+	got, err := collect(t, Offset(context.Background(), 0, 10, s.fetch))
+	require.EqualError(t, err, "boom")
+	assert.Len(t, got, 20)
+}
+
+func TestOffsetStopsOnCancel(t *testing.T) {
+	s := &source{n: 1000, failAt: -1}
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	var err error
+	n := 0
+	for _, e := range Offset(ctx, 0, 10, s.fetch) {
+		if e != nil {
+			err = e
+			break
+		}
+		n++
+		if n == 5 {
+			cancel()
+		}
+	}
+	require.ErrorIs(t, err, context.Canceled)
+	assert.Len(t, s.fetches, 1)
+}

@@ -1,0 +1,102 @@
+package wiretime
+
+import (
+	"encoding/json"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+)
+
+func TestParseLocalForms(t *testing.T) {
+	berlin, err := time.LoadLocation("Europe/Berlin")
+	if err != nil {
+		berlin = time.FixedZone("CEST", 2*3600)
+	}
+	cases := map[string]time.Time{
+		"2020-08-09T02:33:50.347":       time.Date(2020, 8, 9, 2, 33, 50, 347e6, berlin),
+		"2020-08-09T02:33:50":           time.Date(2020, 8, 9, 2, 33, 50, 0, berlin),
+		"2020-08-09T02:33":              time.Date(2020, 8, 9, 2, 33, 0, 0, berlin),
+		"2020-08-09 02:33:50.3":         time.Date(2020, 8, 9, 2, 33, 50, 300e6, berlin),
+		"2020-08-09T02:33:50.123456789": time.Date(2020, 8, 9, 2, 33, 50, 123456789, berlin),
+	}
+	for in, want := range cases {
+		got, err := ParseLocal(in, berlin)
+		require.NoError(t, err, in)
+		assert.True(t, want.Equal(got.Time), "%s: got %v", in, got.Time)
+		assert.Equal(t, in, got.String(), "round trip of %s", in)
+	}
+	for _, bad := range []string{"", "2020-08-09", "2020-08-09T02:33:50Z", "2020-08-09T02:33:50+02:00", "2020-08-09T02:33:50.34x", "2020-13-09T02:33:50", "09.08.2020 02:33"} {
+		_, err := ParseLocal(bad, time.UTC)
+		assert.Error(t, err, bad)
+	}
+}
+
+func TestJSONRoundTripKeepsText(t *testing.T) {
+	type rec struct {
+		A LocalTime  `json:"a"`
+		B *LocalTime `json:"b"`
+		C LocalTime  `json:"c"`
+	}
+	in := `{"a":"2020-08-09T02:33:50.340","b":null,"c":""}`
+	var r rec
+	require.NoError(t, json.Unmarshal([]byte(in), &r))
+	assert.Nil(t, r.B)
+	assert.True(t, r.C.IsZero())
+	out, err := json.Marshal(r)
+	require.NoError(t, err)
+	assert.JSONEq(t, in, string(out))
+}
+
+func TestChangedTimeIsWrittenAfresh(t *testing.T) {
+	lt, err := ParseLocal("2020-08-09T02:33", time.UTC)
+	require.NoError(t, err)
+	lt.Time = lt.Add(90 * time.Second)
+	assert.Equal(t, "2020-08-09T02:34:30.000", lt.String())
+	assert.Equal(t, "2021-01-02T03:04:05.006", NewLocalTime(time.Date(2021, 1, 2, 3, 4, 5, 6e6, time.UTC)).String())
+}
+
+func TestWallClockIn(t *testing.T) {
+	tokyo := time.FixedZone("JST", 9*3600)
+	lt, err := ParseLocal("2020-08-09T02:33:50.347", time.UTC)
+	require.NoError(t, err)
+	in := lt.WallClockIn(tokyo)
+	assert.Equal(t, "2020-08-09T02:33:50.347", in.String(), "the wire text is unchanged")
+	assert.Equal(t, time.Date(2020, 8, 8, 17, 33, 50, 347e6, time.UTC), in.UTC())
+	assert.True(t, LocalTime{}.WallClockIn(tokyo).IsZero())
+}
+
+func TestUnmarshalRejectsNonString(t *testing.T) {
+	var lt LocalTime
+	assert.Error(t, json.Unmarshal([]byte(`12345`), &lt))
+	assert.Error(t, json.Unmarshal([]byte(`"yesterday"`), &lt))
+	require.NoError(t, lt.UnmarshalText([]byte("2020-08-09T02:33:50")))
+	b, _ := lt.MarshalText()
+	assert.Equal(t, "2020-08-09T02:33:50", string(b))
+}
+
+// FuzzParseLocal: the parser never panics, and whatever it accepts is
+// written back exactly as received.
+func FuzzParseLocal(f *testing.F) {
+	for _, s := range []string{"2020-08-09T02:33:50.347", "2020-08-09T02:33", "2020-08-09 02:33:50", "2020-02-30T00:00:00", "x", ""} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		lt, err := ParseLocal(s, time.UTC)
+		if err != nil {
+			return
+		}
+		if got := lt.String(); got != s {
+			t.Fatalf("ParseLocal(%q).String() = %q", s, got)
+		}
+		b, err := json.Marshal(lt)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var back LocalTime
+		if err := json.Unmarshal(b, &back); err != nil || !back.Equal(lt.Time) {
+			t.Fatalf("JSON round trip of %q: %v %v", s, back, err)
+		}
+	})
+}
