@@ -9,4 +9,7 @@ require (
 	go.uber.org/goleak v1.3.0
 )
 
-require go.yaml.in/yaml/v3 v3.0.5 // indirect
+require (
+	github.com/jarcoal/httpmock v1.4.2 // indirect
+	go.yaml.in/yaml/v3 v3.0.5 // indirect
+)
