@@ -28,8 +28,9 @@ func main() {
 	}
 	flag.Parse()
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
-	defer stop()
-	if err := run(ctx, os.Stdout, *baseURL, os.Getenv("JTEL_TOKEN"), *group); err != nil {
+	err := run(ctx, os.Stdout, *baseURL, os.Getenv("JTEL_TOKEN"), *group)
+	stop()
+	if err != nil {
 		fmt.Fprintln(os.Stderr, "acd:", err)
 		os.Exit(1)
 	}

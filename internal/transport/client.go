@@ -149,7 +149,7 @@ func (c *Client) URL(r *Request) string {
 // Do sends r and, on success, decodes the JSON answer into out (which may
 // be nil to discard it). The body is capped at MaxResponseBytes.
 func (c *Client) Do(ctx context.Context, r *Request, out any) error {
-	resp, err := c.Send(ctx, r)
+	resp, err := c.Send(ctx, r) //nolint:bodyclose // closed by CloseBody
 	if err != nil {
 		return err
 	}
@@ -250,7 +250,7 @@ func (c *Client) decodeError(endpoint, ct string, lr *LimitedReader, err error) 
 	case errors.Is(err, io.EOF):
 		err = fmt.Errorf("empty body: %w", io.ErrUnexpectedEOF)
 	case strings.Contains(err.Error(), "invalid character '<'"):
-		err = fmt.Errorf("%w: %v", ErrNotJSON, err)
+		err = fmt.Errorf("%w: %w", ErrNotJSON, err)
 	}
 	return &DecodeError{Endpoint: endpoint, ContentType: ct, Err: err}
 }

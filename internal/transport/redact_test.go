@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/base64"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"log/slog"
@@ -79,16 +80,13 @@ func assertNoSecret(t *testing.T, where, text string) {
 func errorTexts(err error) string {
 	var b strings.Builder
 	fmt.Fprintf(&b, "%v\n%+v\n%#v\n%s\n", err, err, err, err)
-	for e := err; e != nil; {
-		if ae, ok := e.(*APIError); ok {
-			b.Write(ae.Body)
-			b.WriteString(ae.URL + ae.Message)
+	var ae *APIError
+	if errors.As(err, &ae) {
+		b.Write(ae.Body)
+		b.WriteString(ae.URL + ae.Message)
+		for _, d := range ae.Details {
+			b.WriteString(d.Message)
 		}
-		u, ok := e.(interface{ Unwrap() error })
-		if !ok {
-			break
-		}
-		e = u.Unwrap()
 	}
 	return b.String()
 }

@@ -306,7 +306,7 @@ func TestSentinelsByStatus(t *testing.T) {
 		e := &APIError{StatusCode: status}
 		assert.ErrorIs(t, e, want, "status %d", status)
 		for other, s := range sentinels {
-			if s != want {
+			if !errors.Is(s, want) {
 				assert.NotErrorIs(t, e, s, "status %d must not match the sentinel of %d", status, other)
 			}
 		}

@@ -1,0 +1,79 @@
+// Command quickstart is a tour of contactkit: every package, one step
+// each, against the in-process fake servers. It needs no account and no
+// network.
+//
+//	go run ./examples/quickstart
+package main
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"os"
+	"time"
+
+	"github.com/contactkit/contactkit/acd"
+	"github.com/contactkit/contactkit/acd/acdtest"
+)
+
+// step is one package's part of the tour.
+type step struct {
+	name string
+	run  func(ctx context.Context, out io.Writer) error
+}
+
+func main() {
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	err := tour(ctx, os.Stdout)
+	cancel()
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "quickstart:", err)
+		os.Exit(1)
+	}
+}
+
+func tour(ctx context.Context, out io.Writer) error {
+	steps := []step{
+		{"acd: jtel ACD events", tourACD},
+	}
+	for i, s := range steps {
+		fmt.Fprintf(out, "== %d/%d %s\n", i+1, len(steps), s.name)
+		if err := s.run(ctx, out); err != nil {
+			return fmt.Errorf("%s: %w", s.name, err)
+		}
+	}
+	fmt.Fprintln(out, "== done: every step ran against the in-process fakes")
+	return nil
+}
+
+// tourACD lists the events of a jtel account, creates a callback request
+// and reads it back.
+func tourACD(ctx context.Context, out io.Writer) error {
+	srv := acdtest.NewServer()
+	defer srv.Close()
+	c, err := acd.NewClient(srv.URL(), acd.WithToken(srv.Token))
+	if err != nil {
+		return err
+	}
+	n := 0
+	for ev, err := range c.AllEvents(ctx) {
+		if err != nil {
+			return err
+		}
+		n++
+		fmt.Fprintf(out, "   event %d %-9s %s\n", ev.ID, ev.Type, ev.Subject)
+	}
+	ev, err := c.CreateEvent(ctx, &acd.NewEvent{
+		Type: acd.Callback, GroupID: 235, Sender: "49199123456789", Receiver: "4919900112233",
+		Subject: "Callback request from 49199123456789", Body: "Please call back after 9.",
+	})
+	if err != nil {
+		return err
+	}
+	back, err := c.GetEvent(ctx, ev.ID)
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(out, "   listed %d events, created callback %d, read back %q\n", n, ev.ID, back.Subject)
+	return nil
+}

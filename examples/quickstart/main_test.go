@@ -1,0 +1,24 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+	"go.uber.org/goleak"
+)
+
+func TestMain(m *testing.M) { goleak.VerifyTestMain(m) }
+
+// The quickstart is one of the README's two commands: it must run clean.
+func TestTour(t *testing.T) {
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	var out bytes.Buffer
+	require.NoError(t, tour(ctx, &out))
+	assert.Contains(t, out.String(), "created callback")
+	assert.Contains(t, out.String(), "== done")
+}
