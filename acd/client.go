@@ -105,6 +105,7 @@ var (
 	ErrForbidden    = transport.ErrForbidden
 	ErrNotFound     = transport.ErrNotFound
 	ErrConflict     = transport.ErrConflict
+	ErrLocked       = transport.ErrLocked
 	ErrRateLimited  = transport.ErrRateLimited
 	ErrServer       = transport.ErrServer
 	ErrTooLarge     = transport.ErrTooLarge
