@@ -104,8 +104,14 @@ func (c *Client) BaseURL() *url.URL {
 // Settings returns the options the client was built with.
 func (c *Client) Settings() Settings { return c.settings }
 
-// Location is the zone of the server's zone-less timestamps.
-func (c *Client) Location() *time.Location { return c.settings.Location }
+// Location is the zone of the server's zone-less timestamps (UTC unless
+// set).
+func (c *Client) Location() *time.Location {
+	if c.settings.Location == nil {
+		return time.UTC
+	}
+	return c.settings.Location
+}
 
 // Request describes one API call.
 type Request struct {

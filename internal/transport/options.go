@@ -38,7 +38,7 @@ type Settings struct {
 	MaxResponseBytes int64
 	Auth             Auth
 	Header           http.Header    // sent with every request (Accept-Language, say)
-	Location         *time.Location // zone of the server's zone-less timestamps
+	Location         *time.Location // zone of the server's zone-less timestamps; nil: the package default
 }
 
 // Option configures a client. It is checked when applied, so a bad option
@@ -52,7 +52,6 @@ func NewSettings(opts []Option) (*Settings, error) {
 		MaxResponseBytes: DefaultMaxResponseBytes,
 		Auth:             NoAuth(),
 		Header:           http.Header{},
-		Location:         time.UTC,
 	}
 	for _, opt := range opts {
 		if opt == nil {

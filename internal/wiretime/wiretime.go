@@ -6,6 +6,8 @@ import (
 	"bytes"
 	"encoding/json"
 	"errors"
+	"fmt"
+	"strconv"
 	"strings"
 	"time"
 )
@@ -134,4 +136,75 @@ func (t *LocalTime) UnmarshalText(b []byte) error {
 	}
 	*t = p
 	return nil
+}
+
+// ParseClock reads a duration written as a clock, HH:MM:SS, where the hours
+// may pass 24 and 99 ("123:04:05") and the seconds may carry a fraction.
+// An empty string is zero.
+func ParseClock(s string) (time.Duration, error) {
+	if s == "" {
+		return 0, nil
+	}
+	h, rest, ok1 := strings.Cut(s, ":")
+	m, sec, ok2 := strings.Cut(rest, ":")
+	if !ok1 || !ok2 || len(m) != 2 || len(sec) < 2 || len(h) == 0 || len(h) > 9 {
+		return 0, errors.New("wiretime: want a duration as HH:MM:SS, got " + strconv.Quote(s))
+	}
+	hours, err1 := digits(h)
+	minutes, err2 := digits(m)
+	whole, frac, _ := strings.Cut(sec, ".")
+	seconds, err3 := digits(whole)
+	if err1 != nil || err2 != nil || err3 != nil || len(whole) != 2 || minutes > 59 || seconds > 59 || hours > maxClockHours {
+		return 0, errors.New("wiretime: want a duration as HH:MM:SS, got " + strconv.Quote(s))
+	}
+	d := time.Duration(hours)*time.Hour + time.Duration(minutes)*time.Minute + time.Duration(seconds)*time.Second
+	if frac != "" || strings.HasSuffix(sec, ".") {
+		if len(frac) == 0 || len(frac) > 9 {
+			return 0, errors.New("wiretime: bad fraction in duration " + strconv.Quote(s))
+		}
+		n, err := digits(frac)
+		if err != nil {
+			return 0, errors.New("wiretime: bad fraction in duration " + strconv.Quote(s))
+		}
+		for range 9 - len(frac) {
+			n *= 10
+		}
+		d += time.Duration(n)
+	}
+	return d, nil
+}
+
+// maxClockHours keeps a parsed duration inside time.Duration.
+const maxClockHours = int64(time.Duration(1<<63-1)/time.Hour) - 1
+
+func digits(s string) (int64, error) {
+	var n int64
+	for i := range len(s) {
+		if s[i] < '0' || s[i] > '9' {
+			return 0, errors.New("not a digit")
+		}
+		n = n*10 + int64(s[i]-'0')
+	}
+	return n, nil
+}
+
+// FormatClock writes d as HH:MM:SS with at least two hour digits, and the
+// fraction of a second only when there is one.
+func FormatClock(d time.Duration) string {
+	neg := d < 0
+	if neg {
+		d = -d
+	}
+	h := d / time.Hour
+	m := (d % time.Hour) / time.Minute
+	s := (d % time.Minute) / time.Second
+	ns := d % time.Second
+	out := fmt.Sprintf("%02d:%02d:%02d", h, m, s)
+	if ns != 0 {
+		out += strings.TrimRight(fmt.Sprintf(".%09d", ns), "0")
+	}
+	if neg {
+		out = "-" + out
+	}
+	return out
 }

@@ -103,3 +103,50 @@ func FuzzParseLocal(f *testing.F) {
 }
 
 func TestMain(m *testing.M) { goleak.VerifyTestMain(m) }
+
+func TestParseClock(t *testing.T) {
+	cases := map[string]time.Duration{
+		"":             0,
+		"00:00:48":     48 * time.Second,
+		"01:02:03":     time.Hour + 2*time.Minute + 3*time.Second,
+		"25:00:00":     25 * time.Hour,
+		"123:04:05":    123*time.Hour + 4*time.Minute + 5*time.Second,
+		"00:00:48.5":   48*time.Second + 500*time.Millisecond,
+		"0:01:00":      time.Minute,
+		"00:00:00.001": time.Millisecond,
+	}
+	for in, want := range cases {
+		got, err := ParseClock(in)
+		require.NoError(t, err, in)
+		assert.Equal(t, want, got, in)
+	}
+	for _, bad := range []string{"48", "00:48", "00:60:00", "00:00:60", "aa:bb:cc", "-01:00:00", "00:00:4", "00:00:48.", "00:00:48.1234567890", "1:2:3", "999999999:00:00"} {
+		_, err := ParseClock(bad)
+		assert.Error(t, err, bad)
+	}
+	assert.Equal(t, "00:00:48", FormatClock(48*time.Second))
+	assert.Equal(t, "123:04:05", FormatClock(123*time.Hour+4*time.Minute+5*time.Second))
+	assert.Equal(t, "00:00:48.5", FormatClock(48*time.Second+500*time.Millisecond))
+	assert.Equal(t, "-00:01:00", FormatClock(-time.Minute))
+}
+
+// FuzzParseClock: never panics; what parses formats back to a text that
+// parses to the same duration.
+func FuzzParseClock(f *testing.F) {
+	for _, s := range []string{"00:00:48", "123:04:05", "00:00:48.5", "", "99:59:59", "x"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		d, err := ParseClock(s)
+		if err != nil {
+			return
+		}
+		if d < 0 {
+			t.Fatalf("negative duration from %q", s)
+		}
+		back, err := ParseClock(FormatClock(d))
+		if err != nil || back != d {
+			t.Fatalf("%q -> %v -> %q -> %v, %v", s, d, FormatClock(d), back, err)
+		}
+	})
+}
