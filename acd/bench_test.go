@@ -8,12 +8,11 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"os"
-	"runtime"
 	"testing"
-	"time"
 
 	"github.com/contactkit/contactkit/acd"
 	"github.com/contactkit/contactkit/acd/acdtest"
+	"github.com/contactkit/contactkit/internal/benchutil"
 )
 
 // getServer answers GET /acd/events/event/{id} with the documented create
@@ -71,58 +70,9 @@ func BenchmarkGetEvent(b *testing.B) {
 		_, err := baselineGet(ctx, srv.Client(), srv.URL+"/rest/v1.0/1001/acd/events/event/2039", "t")
 		return err
 	}
-	b.Run("baseline", func(b *testing.B) { loop(b, base) })
-	b.Run("sdk", func(b *testing.B) { loop(b, sdk) })
-	b.Run("ratio", func(b *testing.B) { ratio(b, sdk, base) })
-}
-
-func loop(b *testing.B, call func() error) {
-	b.ReportAllocs()
-	for b.Loop() {
-		if err := call(); err != nil {
-			b.Fatal(err)
-		}
-	}
-}
-
-// ratio alternates the SDK and the baseline in blocks, so that both see the
-// same machine state, and reports sdk ns/op ÷ baseline ns/op.
-func ratio(b *testing.B, sdk, base func() error) {
-	var tSDK, tBase time.Duration
-	n := 0
-	for b.Loop() {
-		start := time.Now()
-		if err := base(); err != nil {
-			b.Fatal(err)
-		}
-		mid := time.Now()
-		if err := sdk(); err != nil {
-			b.Fatal(err)
-		}
-		tBase += mid.Sub(start)
-		tSDK += time.Since(mid)
-		n++
-	}
-	b.ReportMetric(float64(tSDK.Nanoseconds())/float64(n), "sdk-ns/op")
-	b.ReportMetric(float64(tBase.Nanoseconds())/float64(n), "baseline-ns/op")
-	b.ReportMetric(float64(tSDK)/float64(tBase), "sdk/baseline")
-}
-
-// heapPeak runs fn and reports the largest heap growth seen by sample,
-// which fn calls now and then.
-func heapPeak(fn func(sample func())) uint64 {
-	runtime.GC()
-	var ms runtime.MemStats
-	runtime.ReadMemStats(&ms)
-	start, peak := ms.HeapAlloc, ms.HeapAlloc
-	fn(func() {
-		runtime.ReadMemStats(&ms)
-		peak = max(peak, ms.HeapAlloc)
-	})
-	if peak < start {
-		return 0
-	}
-	return peak - start
+	b.Run("baseline", func(b *testing.B) { benchutil.Loop(b, base) })
+	b.Run("sdk", func(b *testing.B) { benchutil.Loop(b, sdk) })
+	b.Run("ratio", func(b *testing.B) { benchutil.Ratio(b, sdk, base) })
 }
 
 // BenchmarkList100k lists 100,000 events: streamed by AllEvents, and, as a
@@ -141,7 +91,7 @@ func BenchmarkList100k(b *testing.B) {
 	b.Run("sdk-stream", func(b *testing.B) {
 		var peak uint64
 		for b.Loop() {
-			peak = max(peak, heapPeak(func(sample func()) {
+			peak = max(peak, benchutil.HeapPeak(func(sample func()) {
 				n := 0
 				for _, err := range c.AllEvents(ctx) {
 					if err != nil {
@@ -156,12 +106,12 @@ func BenchmarkList100k(b *testing.B) {
 				}
 			}))
 		}
-		b.ReportMetric(float64(peak)/(1<<20), "peak-heap-MiB")
+		benchutil.ReportPeak(b, peak)
 	})
 	b.Run("baseline-readall", func(b *testing.B) {
 		var peak uint64
 		for b.Loop() {
-			peak = max(peak, heapPeak(func(sample func()) {
+			peak = max(peak, benchutil.HeapPeak(func(sample func()) {
 				req, _ := http.NewRequestWithContext(ctx, http.MethodGet, srv.URL()+"/acd/events", nil)
 				req.Header.Set("Authorization", "Bearer "+srv.Token)
 				resp, err := http.DefaultClient.Do(req)
@@ -183,6 +133,6 @@ func BenchmarkList100k(b *testing.B) {
 				}
 			}))
 		}
-		b.ReportMetric(float64(peak)/(1<<20), "peak-heap-MiB")
+		benchutil.ReportPeak(b, peak)
 	})
 }

@@ -14,6 +14,8 @@ import (
 
 	"github.com/contactkit/contactkit/acd"
 	"github.com/contactkit/contactkit/acd/acdtest"
+	"github.com/contactkit/contactkit/thulium"
+	"github.com/contactkit/contactkit/thulium/thuliumtest"
 )
 
 // step is one package's part of the tour.
@@ -35,6 +37,7 @@ func main() {
 func tour(ctx context.Context, out io.Writer) error {
 	steps := []step{
 		{"acd: jtel ACD events", tourACD},
+		{"thulium: Thulium chat report summary", tourThulium},
 	}
 	for i, s := range steps {
 		fmt.Fprintf(out, "== %d/%d %s\n", i+1, len(steps), s.name)
@@ -75,5 +78,33 @@ func tourACD(ctx context.Context, out io.Writer) error {
 		return err
 	}
 	fmt.Fprintf(out, "   listed %d events, created callback %d, read back %q\n", n, ev.ID, back.Subject)
+	return nil
+}
+
+// tourThulium reads a week of daily chat figures, summed over all users,
+// page by page.
+func tourThulium(ctx context.Context, out io.Writer) error {
+	srv := thuliumtest.NewServer()
+	defer srv.Close()
+	c, err := thulium.NewClient(srv.URL(), thulium.WithBasicAuth(srv.User, srv.Password), thulium.WithLocation(time.UTC))
+	if err != nil {
+		return err
+	}
+	from := time.Date(2024, 12, 16, 0, 0, 0, 0, time.UTC)
+	q := thulium.SummaryQuery{From: from, To: from.AddDate(0, 0, 6), AggregateBy: thulium.ByDay, SumUsers: true, Limit: 3}
+	incoming, answered := 0, 0
+	for r, err := range c.AllChatReportSummary(ctx, q) {
+		if err != nil {
+			return err
+		}
+		day, err := r.SeriesStart(thulium.ByDay, c.Location())
+		if err != nil {
+			return err
+		}
+		fmt.Fprintf(out, "   %s  %3d chats in, %3d answered, average chat %s\n", day.Format("Mon 02 Jan"), r.Incoming, r.Answered, r.ChatTime.Avg)
+		incoming += r.Incoming
+		answered += r.Answered
+	}
+	fmt.Fprintf(out, "   week total: %d in, %d answered, read in %d pages of 3\n", incoming, answered, len(srv.Requests()))
 	return nil
 }

@@ -20,5 +20,6 @@ func TestTour(t *testing.T) {
 	var out bytes.Buffer
 	require.NoError(t, tour(ctx, &out))
 	assert.Contains(t, out.String(), "created callback")
+	assert.Contains(t, out.String(), "week total")
 	assert.Contains(t, out.String(), "== done")
 }

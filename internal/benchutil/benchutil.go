@@ -1,0 +1,72 @@
+// Package benchutil holds what every package's benchmarks share: the plain
+// loop, the interleaved SDK-versus-baseline ratio, and peak heap growth.
+// It is imported by _test files only.
+package benchutil
+
+import (
+	"runtime"
+	"testing"
+	"time"
+)
+
+// Loop runs call b.N times with allocations reported.
+func Loop(b *testing.B, call func() error) {
+	b.Helper()
+	b.ReportAllocs()
+	for b.Loop() {
+		if err := call(); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
+// Ratio runs the SDK call and the hand-written baseline in turn, switching
+// which goes first every iteration so that neither pays for the other's
+// garbage, and reports both ns/op and sdk ÷ baseline.
+func Ratio(b *testing.B, sdk, baseline func() error) {
+	b.Helper()
+	var tSDK, tBase time.Duration
+	n := 0
+	timed := func(call func() error, total *time.Duration) {
+		start := time.Now()
+		if err := call(); err != nil {
+			b.Fatal(err)
+		}
+		*total += time.Since(start)
+	}
+	for b.Loop() {
+		if n%2 == 0 {
+			timed(baseline, &tBase)
+			timed(sdk, &tSDK)
+		} else {
+			timed(sdk, &tSDK)
+			timed(baseline, &tBase)
+		}
+		n++
+	}
+	b.ReportMetric(float64(tSDK.Nanoseconds())/float64(n), "sdk-ns/op")
+	b.ReportMetric(float64(tBase.Nanoseconds())/float64(n), "baseline-ns/op")
+	b.ReportMetric(float64(tSDK)/float64(tBase), "sdk/baseline")
+}
+
+// HeapPeak runs fn and returns the largest heap growth over the heap after
+// a GC that the samples fn takes (by calling sample now and then) saw.
+func HeapPeak(fn func(sample func())) uint64 {
+	runtime.GC()
+	var ms runtime.MemStats
+	runtime.ReadMemStats(&ms)
+	start, peak := ms.HeapAlloc, ms.HeapAlloc
+	fn(func() {
+		runtime.ReadMemStats(&ms)
+		peak = max(peak, ms.HeapAlloc)
+	})
+	if peak < start {
+		return 0
+	}
+	return peak - start
+}
+
+// ReportPeak reports a peak heap growth in MiB.
+func ReportPeak(b *testing.B, peak uint64) {
+	b.ReportMetric(float64(peak)/(1<<20), "peak-heap-MiB")
+}

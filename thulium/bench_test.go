@@ -1,0 +1,152 @@
+package thulium_test
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"net/http"
+	"net/http/httptest"
+	"strconv"
+	"testing"
+	"time"
+
+	"github.com/contactkit/contactkit/internal/benchutil"
+	"github.com/contactkit/contactkit/thulium"
+	"github.com/contactkit/contactkit/thulium/thuliumtest"
+)
+
+// pageServer answers every page with the same pre-encoded 100 rows until
+// total rows have been served, so the server itself allocates next to
+// nothing and the heap figures belong to the client.
+func pageServer(b *testing.B, total int) *httptest.Server {
+	b.Helper()
+	from := time.Date(2024, 1, 1, 0, 0, 0, 0, time.UTC)
+	rows := thuliumtest.Report(from, from.AddDate(0, 0, 49), thulium.ByDay, []string{"jkowalski", "anowak"}, nil, 20)
+	full, err := json.Marshal(rows)
+	if err != nil {
+		b.Fatal(err)
+	}
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		offset, _ := strconv.Atoi(r.URL.Query().Get("offset"))
+		w.Header().Set("Content-Type", "application/json")
+		if offset >= total {
+			_, _ = w.Write([]byte("[]"))
+			return
+		}
+		_, _ = w.Write(full)
+	}))
+	b.Cleanup(srv.Close)
+	return srv
+}
+
+func baselinePage(ctx context.Context, hc *http.Client, url string) ([]thulium.SummaryRow, error) {
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, url, nil)
+	if err != nil {
+		return nil, err
+	}
+	req.SetBasicAuth("api_user", "api_pass")
+	req.Header.Set("Accept", "application/json")
+	resp, err := hc.Do(req)
+	if err != nil {
+		return nil, err
+	}
+	defer resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		return nil, fmt.Errorf("status %d", resp.StatusCode)
+	}
+	var rows []thulium.SummaryRow
+	return rows, json.NewDecoder(resp.Body).Decode(&rows)
+}
+
+func benchQuery() thulium.SummaryQuery {
+	from := time.Date(2024, 1, 1, 0, 0, 0, 0, time.UTC)
+	return thulium.SummaryQuery{From: from, To: from.AddDate(0, 0, 49), AggregateBy: thulium.ByDay, UserLogins: []string{"jkowalski", "anowak"}}
+}
+
+// BenchmarkPage decodes one 100-row page: the SDK beside a hand-written
+// net/http + encoding/json call into the same row type.
+func BenchmarkPage(b *testing.B) {
+	srv := pageServer(b, 100)
+	ctx := context.Background()
+	c, err := thulium.NewClient(srv.URL+"/api/", thulium.WithBasicAuth("api_user", "api_pass"), thulium.WithHTTPClient(srv.Client()), thulium.WithLocation(time.UTC))
+	if err != nil {
+		b.Fatal(err)
+	}
+	q := benchQuery()
+	url := srv.URL + "/api/chats/reports/summary?user_logins[]=jkowalski&user_logins[]=anowak&date_from=2024-01-01+00%3A00%3A00&date_to=2024-02-19+00%3A00%3A00&aggregate_by=day"
+	sdk := func() error {
+		rows, err := c.ChatReportSummary(ctx, q)
+		if err == nil && len(rows) != 100 {
+			err = fmt.Errorf("%d rows", len(rows))
+		}
+		return err
+	}
+	base := func() error {
+		rows, err := baselinePage(ctx, srv.Client(), url)
+		if err == nil && len(rows) != 100 {
+			err = fmt.Errorf("%d rows", len(rows))
+		}
+		return err
+	}
+	b.Run("baseline", func(b *testing.B) { benchutil.Loop(b, base) })
+	b.Run("sdk", func(b *testing.B) { benchutil.Loop(b, sdk) })
+	b.Run("ratio", func(b *testing.B) { benchutil.Ratio(b, sdk, base) })
+}
+
+// BenchmarkIterate10k walks 10,000 rows over 100 pages with
+// AllChatReportSummary and reports the peak heap growth, beside a
+// baseline that collects every page into one slice.
+func BenchmarkIterate10k(b *testing.B) {
+	const total = 10_000
+	srv := pageServer(b, total)
+	ctx := context.Background()
+	c, err := thulium.NewClient(srv.URL+"/api/", thulium.WithBasicAuth("api_user", "api_pass"), thulium.WithHTTPClient(srv.Client()), thulium.WithLocation(time.UTC))
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.Run("sdk-iterate", func(b *testing.B) {
+		b.ReportAllocs()
+		var peak uint64
+		for b.Loop() {
+			peak = max(peak, benchutil.HeapPeak(func(sample func()) {
+				n := 0
+				for _, err := range c.AllChatReportSummary(ctx, benchQuery()) {
+					if err != nil {
+						b.Fatal(err)
+					}
+					if n++; n%100 == 0 {
+						sample()
+					}
+				}
+				if n != total {
+					b.Fatalf("%d rows", n)
+				}
+			}))
+		}
+		benchutil.ReportPeak(b, peak)
+	})
+	b.Run("baseline-collect", func(b *testing.B) {
+		b.ReportAllocs()
+		var peak uint64
+		for b.Loop() {
+			peak = max(peak, benchutil.HeapPeak(func(sample func()) {
+				var all []thulium.SummaryRow
+				for offset := 0; ; offset += 100 {
+					rows, err := baselinePage(ctx, srv.Client(), srv.URL+"/api/chats/reports/summary?limit=100&offset="+strconv.Itoa(offset))
+					if err != nil {
+						b.Fatal(err)
+					}
+					all = append(all, rows...)
+					sample()
+					if len(rows) < 100 {
+						break
+					}
+				}
+				if len(all) != total {
+					b.Fatalf("%d rows", len(all))
+				}
+			}))
+		}
+		benchutil.ReportPeak(b, peak)
+	})
+}
