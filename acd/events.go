@@ -3,7 +3,6 @@ package acd
 import (
 	"context"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"iter"
 	"net/http"
@@ -11,6 +10,7 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/contactkit/contactkit/internal/phone"
 	"github.com/contactkit/contactkit/internal/transport"
 )
 
@@ -227,24 +227,7 @@ func (e *NewEvent) Validate() error {
 // ValidateE164 checks a telephone number in the E.164 digit form jtel
 // uses: country code first, 7 to 15 digits, no '+', spaces or leading
 // zero, as in 49199123456789.
-func ValidateE164(number string) error {
-	switch {
-	case number == "":
-		return errors.New("is empty")
-	case strings.HasPrefix(number, "+"):
-		return errors.New("must be E.164 digits without '+', such as 49199123456789")
-	case number[0] == '0':
-		return errors.New("must start with the country code, not 0")
-	case len(number) < 7 || len(number) > 15:
-		return errors.New("must be 7 to 15 digits (E.164)")
-	}
-	for _, r := range number {
-		if r < '0' || r > '9' {
-			return errors.New("must hold digits only (E.164)")
-		}
-	}
-	return nil
-}
+func ValidateE164(number string) error { return phone.ValidateE164(number) }
 
 // CreateEvent creates an event and returns it as jtel stored it, with its
 // new ID. The request is validated first. It is never sent twice once it

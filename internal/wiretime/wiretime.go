@@ -23,11 +23,21 @@ const LocalLayout = "2006-01-02T15:04:05.000"
 // it again gives the same text unless the time was changed.
 type LocalTime struct {
 	time.Time
-	raw string
+	raw    string
+	layout string // for a time made in Go; LocalLayout when empty
 }
+
+// SecondsLayout is the seconds-precision form, YYYY-MM-DDThh:mm:ss, that
+// jtel's writeCallStatistics uses.
+const SecondsLayout = "2006-01-02T15:04:05"
 
 // NewLocalTime wraps t; it is written in LocalLayout in t's zone.
 func NewLocalTime(t time.Time) LocalTime { return LocalTime{Time: t} }
+
+// NewLocalTimeLayout wraps t; it is written in layout in t's zone.
+func NewLocalTimeLayout(t time.Time, layout string) LocalTime {
+	return LocalTime{Time: t, layout: layout}
+}
 
 // ParseLocal reads a zone-less timestamp in loc. It accepts a 'T' or a
 // space between date and time, minutes or seconds precision, and any
@@ -74,7 +84,7 @@ func (t LocalTime) WallClockIn(loc *time.Location) LocalTime {
 	}
 	y, mo, d := t.Date()
 	h, mi, s := t.Clock()
-	return LocalTime{Time: time.Date(y, mo, d, h, mi, s, t.Nanosecond(), loc), raw: t.raw}
+	return LocalTime{Time: time.Date(y, mo, d, h, mi, s, t.Nanosecond(), loc), raw: t.raw, layout: t.layout}
 }
 
 // String is the wire form.
@@ -86,6 +96,9 @@ func (t LocalTime) String() string {
 	}
 	if t.IsZero() {
 		return ""
+	}
+	if t.layout != "" {
+		return t.Format(t.layout)
 	}
 	return t.Format(LocalLayout)
 }

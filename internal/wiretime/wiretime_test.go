@@ -150,3 +150,9 @@ func FuzzParseClock(f *testing.F) {
 		}
 	})
 }
+
+func TestLayoutForTimesMadeInGo(t *testing.T) {
+	at := time.Date(2024, 5, 6, 7, 8, 9, 0, time.UTC)
+	assert.Equal(t, "2024-05-06T07:08:09", NewLocalTimeLayout(at, SecondsLayout).String())
+	assert.Equal(t, "2024-05-06T07:08:09", NewLocalTimeLayout(at, SecondsLayout).WallClockIn(time.FixedZone("X", 3600)).String())
+}
