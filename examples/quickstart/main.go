@@ -10,10 +10,13 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"strings"
 	"time"
 
 	"github.com/contactkit/contactkit/acd"
 	"github.com/contactkit/contactkit/acd/acdtest"
+	"github.com/contactkit/contactkit/salesforce"
+	"github.com/contactkit/contactkit/salesforce/salesforcetest"
 	"github.com/contactkit/contactkit/thulium"
 	"github.com/contactkit/contactkit/thulium/thuliumtest"
 )
@@ -38,6 +41,7 @@ func tour(ctx context.Context, out io.Writer) error {
 	steps := []step{
 		{"acd: jtel ACD events", tourACD},
 		{"thulium: Thulium chat report summary", tourThulium},
+		{"salesforce: jtel writeCallStatistics", tourSalesforce},
 	}
 	for i, s := range steps {
 		fmt.Fprintf(out, "== %d/%d %s\n", i+1, len(steps), s.name)
@@ -106,5 +110,30 @@ func tourThulium(ctx context.Context, out io.Writer) error {
 		answered += r.Answered
 	}
 	fmt.Fprintf(out, "   week total: %d in, %d answered, read in %d pages of 3\n", incoming, answered, len(srv.Requests()))
+	return nil
+}
+
+// tourSalesforce sends the five records of jtel's documented example call
+// to a scripted endpoint that is busy at first (423), and folds what it
+// wrote back into one call.
+func tourSalesforce(ctx context.Context, out io.Writer) error {
+	srv := salesforcetest.NewServer()
+	defer srv.Close()
+	srv.Script(423, 423) // "locked": jtel, and the Sender, send again
+	s, err := salesforce.NewSender(srv.URL(), salesforce.WithToken(srv.Token),
+		salesforce.WithRetry(salesforce.RetryPolicy{MaxAttempts: 10, MinWait: 10 * time.Millisecond, MaxWait: 100 * time.Millisecond}))
+	if err != nil {
+		return err
+	}
+	for _, r := range salesforcetest.DocumentedCall(4711, time.Date(2024, 5, 6, 9, 30, 0, 0, time.UTC)) {
+		if err := s.Send(ctx, &r); err != nil {
+			return err
+		}
+	}
+	for _, c := range salesforce.GroupCalls(srv.Written()) {
+		fmt.Fprintf(out, "   call %d: tried %s; answered by %s; codes %s; talk %s\n", c.StatisticsPartAID,
+			strings.Join(c.AgentsTried, ", "), c.AnsweredBy, strings.Join(c.TransactionCodes, ","), c.TalkDuration)
+	}
+	fmt.Fprintf(out, "   %d deliveries for %d records: the 423s were sent again, nothing lost\n", len(srv.Deliveries()), len(srv.Written()))
 	return nil
 }

@@ -21,5 +21,6 @@ func TestTour(t *testing.T) {
 	require.NoError(t, tour(ctx, &out))
 	assert.Contains(t, out.String(), "created callback")
 	assert.Contains(t, out.String(), "week total")
+	assert.Contains(t, out.String(), "7 deliveries for 5 records")
 	assert.Contains(t, out.String(), "== done")
 }
