@@ -89,50 +89,42 @@ func BenchmarkList100k(b *testing.B) {
 		b.Fatal(err)
 	}
 	b.Run("sdk-stream", func(b *testing.B) {
-		var peak uint64
-		for b.Loop() {
-			peak = max(peak, benchutil.HeapPeak(func(sample func()) {
-				n := 0
-				for _, err := range c.AllEvents(ctx) {
-					if err != nil {
-						b.Fatal(err)
-					}
-					if n++; n%5000 == 0 {
-						sample()
-					}
+		benchutil.Peak(b, func(sample func()) {
+			n := 0
+			for _, err := range c.AllEvents(ctx) {
+				if err != nil {
+					b.Fatal(err)
 				}
-				if n != events {
-					b.Fatalf("got %d events", n)
+				if n++; n%5000 == 0 {
+					sample()
 				}
-			}))
-		}
-		benchutil.ReportPeak(b, peak)
+			}
+			if n != events {
+				b.Fatalf("got %d events", n)
+			}
+		})
 	})
 	b.Run("baseline-readall", func(b *testing.B) {
-		var peak uint64
-		for b.Loop() {
-			peak = max(peak, benchutil.HeapPeak(func(sample func()) {
-				req, _ := http.NewRequestWithContext(ctx, http.MethodGet, srv.URL()+"/acd/events", nil)
-				req.Header.Set("Authorization", "Bearer "+srv.Token)
-				resp, err := http.DefaultClient.Do(req)
-				if err != nil {
-					b.Fatal(err)
-				}
-				body, err := io.ReadAll(resp.Body)
-				resp.Body.Close()
-				if err != nil {
-					b.Fatal(err)
-				}
-				var list acd.EventList
-				if err := json.Unmarshal(body, &list); err != nil {
-					b.Fatal(err)
-				}
-				sample()
-				if len(list.Records) != events {
-					b.Fatalf("got %d events", len(list.Records))
-				}
-			}))
-		}
-		benchutil.ReportPeak(b, peak)
+		benchutil.Peak(b, func(sample func()) {
+			req, _ := http.NewRequestWithContext(ctx, http.MethodGet, srv.URL()+"/acd/events", nil)
+			req.Header.Set("Authorization", "Bearer "+srv.Token)
+			resp, err := http.DefaultClient.Do(req)
+			if err != nil {
+				b.Fatal(err)
+			}
+			body, err := io.ReadAll(resp.Body)
+			resp.Body.Close()
+			if err != nil {
+				b.Fatal(err)
+			}
+			var list acd.EventList
+			if err := json.Unmarshal(body, &list); err != nil {
+				b.Fatal(err)
+			}
+			sample()
+			if len(list.Records) != events {
+				b.Fatalf("got %d events", len(list.Records))
+			}
+		})
 	})
 }

@@ -106,47 +106,39 @@ func BenchmarkIterate10k(b *testing.B) {
 	}
 	b.Run("sdk-iterate", func(b *testing.B) {
 		b.ReportAllocs()
-		var peak uint64
-		for b.Loop() {
-			peak = max(peak, benchutil.HeapPeak(func(sample func()) {
-				n := 0
-				for _, err := range c.AllChatReportSummary(ctx, benchQuery()) {
-					if err != nil {
-						b.Fatal(err)
-					}
-					if n++; n%100 == 0 {
-						sample()
-					}
+		benchutil.Peak(b, func(sample func()) {
+			n := 0
+			for _, err := range c.AllChatReportSummary(ctx, benchQuery()) {
+				if err != nil {
+					b.Fatal(err)
 				}
-				if n != total {
-					b.Fatalf("%d rows", n)
+				if n++; n%100 == 0 {
+					sample()
 				}
-			}))
-		}
-		benchutil.ReportPeak(b, peak)
+			}
+			if n != total {
+				b.Fatalf("%d rows", n)
+			}
+		})
 	})
 	b.Run("baseline-collect", func(b *testing.B) {
 		b.ReportAllocs()
-		var peak uint64
-		for b.Loop() {
-			peak = max(peak, benchutil.HeapPeak(func(sample func()) {
-				var all []thulium.SummaryRow
-				for offset := 0; ; offset += 100 {
-					rows, err := baselinePage(ctx, srv.Client(), srv.URL+"/api/chats/reports/summary?limit=100&offset="+strconv.Itoa(offset))
-					if err != nil {
-						b.Fatal(err)
-					}
-					all = append(all, rows...)
-					sample()
-					if len(rows) < 100 {
-						break
-					}
+		benchutil.Peak(b, func(sample func()) {
+			var all []thulium.SummaryRow
+			for offset := 0; ; offset += 100 {
+				rows, err := baselinePage(ctx, srv.Client(), srv.URL+"/api/chats/reports/summary?limit=100&offset="+strconv.Itoa(offset))
+				if err != nil {
+					b.Fatal(err)
 				}
-				if len(all) != total {
-					b.Fatalf("%d rows", len(all))
+				all = append(all, rows...)
+				sample()
+				if len(rows) < 100 {
+					break
 				}
-			}))
-		}
-		benchutil.ReportPeak(b, peak)
+			}
+			if len(all) != total {
+				b.Fatalf("%d rows", len(all))
+			}
+		})
 	})
 }

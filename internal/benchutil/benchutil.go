@@ -66,7 +66,13 @@ func HeapPeak(fn func(sample func())) uint64 {
 	return peak - start
 }
 
-// ReportPeak reports a peak heap growth in MiB.
-func ReportPeak(b *testing.B, peak uint64) {
+// Peak runs fn once per iteration (see HeapPeak) and reports the largest
+// heap growth any iteration saw, in MiB, as peak-heap-MiB.
+func Peak(b *testing.B, fn func(sample func())) {
+	b.Helper()
+	var peak uint64
+	for b.Loop() {
+		peak = max(peak, HeapPeak(fn))
+	}
 	b.ReportMetric(float64(peak)/(1<<20), "peak-heap-MiB")
 }
