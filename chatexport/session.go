@@ -144,12 +144,12 @@ func (p *relaxed) value() (any, error) {
 	if p.pos >= len(p.src) {
 		return nil, p.fail("a value")
 	}
-	switch c := p.src[p.pos]; {
-	case c == '{':
+	switch p.src[p.pos] {
+	case '{':
 		return p.object()
-	case c == '\'' || c == '"':
+	case '\'', '"':
 		return p.quoted()
-	case c == '[':
+	case '[':
 		return nil, errors.New("arrays are not supported in pdata")
 	default:
 		word := p.word()
@@ -219,7 +219,7 @@ func (p *relaxed) word() string {
 	start := p.pos
 	for p.pos < len(p.src) {
 		r := rune(p.src[p.pos])
-		if !(unicode.IsLetter(r) || unicode.IsDigit(r) || strings.ContainsRune("_$-+.", r)) {
+		if !unicode.IsLetter(r) && !unicode.IsDigit(r) && !strings.ContainsRune("_$-+.", r) {
 			break
 		}
 		p.pos++

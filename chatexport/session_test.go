@@ -18,7 +18,7 @@ func TestParsePDataDocumentedForm(t *testing.T) {
 func TestParsePDataForms(t *testing.T) {
 	cases := map[string]map[string]string{
 		`{"name":"John","age":42,"vip":true,"note":null}`:     {"name": "John", "age": "42", "vip": "true", "note": ""},
-		`{ name : "Jo\"hn", 'quote': 'it\'s', n: 3.5 }`:        {"name": `Jo"hn`, "quote": "it's", "n": "3.5"},
+		`{ name : "Jo\"hn", 'quote': 'it\'s', n: 3.5 }`:       {"name": `Jo"hn`, "quote": "it's", "n": "3.5"},
 		`{address:{city:'Berlin', zip:'10115'}, id: ABC-123}`: {"address.city": "Berlin", "address.zip": "10115", "id": "ABC-123"},
 		`{}`: {}, ``: {}, `{a:'x',}`: {"a": "x"},
 	}
