@@ -73,6 +73,18 @@ func New(baseURL string, s *Settings) (*Client, error) {
 	return c, nil
 }
 
+// NewAbsolute builds a Client with no base URL, for APIs whose every
+// request names its own absolute URL (Request.URL), such as configured
+// webhook posts.
+func NewAbsolute(s *Settings) *Client {
+	c, err := New("http://absolute.invalid", s)
+	if err != nil {
+		panic(err) // the fixed base always parses
+	}
+	c.base, c.baseText = nil, ""
+	return c
+}
+
 // ParseBaseURL checks that raw is an absolute URL with one of the schemes,
 // a host, and no query or fragment.
 func ParseBaseURL(raw string, schemes ...string) (*url.URL, error) {
@@ -95,8 +107,11 @@ func ParseBaseURL(raw string, schemes ...string) (*url.URL, error) {
 	return u, nil
 }
 
-// BaseURL returns a copy of the client's base URL.
+// BaseURL returns a copy of the client's base URL (nil for NewAbsolute).
 func (c *Client) BaseURL() *url.URL {
+	if c.base == nil {
+		return nil
+	}
 	u := *c.base
 	return &u
 }
@@ -117,6 +132,8 @@ func (c *Client) Location() *time.Location {
 type Request struct {
 	Method string
 	Path   string // below the base URL, built with Path(...)
+	// URL, when set, is the absolute URL to call instead of base+Path+Query.
+	URL string
 	Query  *Query
 	// JSON is encoded as the request body when non-nil.
 	JSON any
@@ -145,6 +162,9 @@ func (r *Request) endpoint() string {
 
 // URL is the full request URL.
 func (c *Client) URL(r *Request) string {
+	if r.URL != "" {
+		return r.URL
+	}
 	u := c.baseText + r.Path
 	if q := r.Query.Encode(); q != "" {
 		u += "?" + q

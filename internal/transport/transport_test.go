@@ -456,3 +456,20 @@ func TestConcurrentUse(t *testing.T) {
 	}
 	assert.EqualValues(t, 16, ok.Load())
 }
+
+func TestAbsoluteURLClient(t *testing.T) {
+	srv, f := testServer(t, nil)
+	s, err := NewSettings([]Option{WithRetry(fastRetry)})
+	require.NoError(t, err)
+	c := NewAbsolute(s)
+	assert.Nil(t, c.BaseURL())
+	var out okBody
+	require.NoError(t, c.Do(context.Background(), &Request{Method: http.MethodPost, URL: srv.URL + "/hook?x=1", Body: []byte("a=b"), ContentType: "application/x-www-form-urlencoded"}, &out))
+	assert.True(t, out.OK)
+	reqs := f.Requests()
+	require.Len(t, reqs, 1)
+	assert.Equal(t, "/hook", reqs[0].Path)
+	assert.Equal(t, "x=1", reqs[0].Query)
+	assert.Equal(t, "a=b", string(reqs[0].Body))
+	assert.Equal(t, "application/x-www-form-urlencoded", reqs[0].Header.Get("Content-Type"))
+}
