@@ -133,8 +133,8 @@ type Request struct {
 	Method string
 	Path   string // below the base URL, built with Path(...)
 	// URL, when set, is the absolute URL to call instead of base+Path+Query.
-	URL string
-	Query  *Query
+	URL   string
+	Query *Query
 	// JSON is encoded as the request body when non-nil.
 	JSON any
 	// Body is sent as is when JSON is nil, with ContentType.
