@@ -323,7 +323,7 @@ func (e *Exporter) Export(ctx context.Context, s *Session) (*Result, error) {
 	}
 	res := &Result{PDF: pdf}
 	if e.token != nil {
-		resp, err := e.post(ctx, "token", e.token, vals)
+		resp, err := e.post(ctx, "token", e.token, vals) //nolint:bodyclose // readToken closes it
 		if err != nil {
 			return nil, err
 		}
@@ -339,7 +339,7 @@ func (e *Exporter) Export(ctx context.Context, s *Session) (*Result, error) {
 		return nil, &PhaseError{Phase: "report", Err: err}
 	}
 	vals.XMLTemplateBase64 = base64.StdEncoding.EncodeToString([]byte(xmlText))
-	resp, err := e.post(ctx, "report", &e.report, vals)
+	resp, err := e.post(ctx, "report", &e.report, vals) //nolint:bodyclose // closed by CloseBody below
 	if err != nil {
 		return nil, err
 	}

@@ -208,7 +208,7 @@ func TestDecodeReport(t *testing.T) {
 	assert.Equal(t, "<x/>", string(r.XML))
 	for body, want := range map[string]error{
 		`{"report":"` + base64.StdEncoding.EncodeToString([]byte("GIF89a")) + `"}`: chatexport.ErrNotPDF,
-		`{"report":"` + pdf + `","bytes":"12"}`:                                  chatexport.ErrSizeMismatch,
+		`{"report":"` + pdf + `","bytes":"12"}`:                                    chatexport.ErrSizeMismatch,
 	} {
 		_, err := chatexport.DecodeReport([]byte(body), chatexport.DefaultBodyFields)
 		assert.ErrorIs(t, err, want, body)
