@@ -15,6 +15,8 @@ import (
 
 	"github.com/contactkit/contactkit/acd"
 	"github.com/contactkit/contactkit/acd/acdtest"
+	"github.com/contactkit/contactkit/chatexport"
+	"github.com/contactkit/contactkit/chatexport/chatexporttest"
 	"github.com/contactkit/contactkit/salesforce"
 	"github.com/contactkit/contactkit/salesforce/salesforcetest"
 	"github.com/contactkit/contactkit/thulium"
@@ -42,6 +44,7 @@ func tour(ctx context.Context, out io.Writer) error {
 		{"acd: jtel ACD events", tourACD},
 		{"thulium: Thulium chat report summary", tourThulium},
 		{"salesforce: jtel writeCallStatistics", tourSalesforce},
+		{"chatexport: jtel chat report export", tourChatExport},
 	}
 	for i, s := range steps {
 		fmt.Fprintf(out, "== %d/%d %s\n", i+1, len(steps), s.name)
@@ -135,5 +138,34 @@ func tourSalesforce(ctx context.Context, out io.Writer) error {
 			strings.Join(c.AgentsTried, ", "), c.AnsweredBy, strings.Join(c.TransactionCodes, ","), c.TalkDuration)
 	}
 	fmt.Fprintf(out, "   %d deliveries for %d records: the 423s were sent again, nothing lost\n", len(srv.Deliveries()), len(srv.Written()))
+	return nil
+}
+
+// tourChatExport renders a short multilingual chat as a PDF and exports it
+// in jtel's two phases (token post, report post) to a fake back end.
+func tourChatExport(ctx context.Context, out io.Writer) error {
+	srv := chatexporttest.NewServer()
+	defer srv.Close()
+	now := time.Date(2024, 5, 6, 9, 45, 0, 0, time.UTC)
+	s := &chatexport.Session{
+		ID: "chat-42", ClientsID: "1001", ChatConnectorID: "7", ChatConnectorName: "Webshop",
+		Start: now.Add(-3 * time.Minute), End: now,
+		PData: map[string]string{"name": "Agnieszka Wójcik", "email": "a.wojcik@example.pl"},
+		Messages: []chatexport.Message{
+			{Time: now.Add(-2 * time.Minute), Sender: "Agnieszka Wójcik", Role: chatexport.Customer, Text: "Dzień dobry! Gdzie jest moja paczka? 😀"},
+			{Time: now.Add(-time.Minute), Sender: "Jürgen Weiß", Role: chatexport.Agent, Text: "Guten Tag! Sie kommt morgen früh."},
+		},
+	}
+	exp, err := chatexport.NewExporter(srv.Config(), chatexport.WithClock(func() time.Time { return now }))
+	if err != nil {
+		return err
+	}
+	res, err := exp.Export(ctx, s)
+	if err != nil {
+		return err
+	}
+	for _, r := range srv.Reports() {
+		fmt.Fprintf(out, "   token post %d, report post %d: the back end stored a %d-byte PDF for %v\n", res.TokenStatus, res.ReportStatus, len(r.PDF), r.Fields["customer"])
+	}
 	return nil
 }

@@ -22,5 +22,6 @@ func TestTour(t *testing.T) {
 	assert.Contains(t, out.String(), "created callback")
 	assert.Contains(t, out.String(), "week total")
 	assert.Contains(t, out.String(), "7 deliveries for 5 records")
+	assert.Contains(t, out.String(), "token post 200, report post 200")
 	assert.Contains(t, out.String(), "== done")
 }
