@@ -19,6 +19,7 @@ var (
 	ErrLocked       = errors.New("locked")               // 423
 	ErrRateLimited  = errors.New("rate limited")         // 429
 	ErrServer       = errors.New("server error")         // 5xx
+	ErrEgressLimit  = errors.New("egress limit reached") // 509 (bandwidth limit exceeded)
 	ErrTooLarge     = errors.New("response too large")   // body over the configured cap
 	ErrNotJSON      = errors.New("response is not JSON") // e.g. an HTML error page
 )
@@ -77,6 +78,8 @@ func (e *APIError) Is(target error) bool {
 		return e.StatusCode == http.StatusTooManyRequests
 	case ErrServer:
 		return e.StatusCode >= 500 && e.StatusCode <= 599
+	case ErrEgressLimit:
+		return e.StatusCode == 509
 	}
 	return false
 }

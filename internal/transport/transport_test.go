@@ -300,7 +300,7 @@ func TestAPIErrorKeepsFirst4KiB(t *testing.T) {
 func TestSentinelsByStatus(t *testing.T) {
 	sentinels := map[int]error{
 		400: ErrBadRequest, 401: ErrUnauthorized, 403: ErrForbidden, 404: ErrNotFound,
-		409: ErrConflict, 423: ErrLocked, 429: ErrRateLimited, 500: ErrServer, 503: ErrServer, 509: ErrServer,
+		409: ErrConflict, 423: ErrLocked, 429: ErrRateLimited, 500: ErrServer, 503: ErrServer,
 	}
 	for status, want := range sentinels {
 		e := &APIError{StatusCode: status}
@@ -311,6 +311,13 @@ func TestSentinelsByStatus(t *testing.T) {
 			}
 		}
 	}
+}
+
+func TestEgressLimitIsDistinct(t *testing.T) {
+	e := &APIError{StatusCode: 509}
+	assert.ErrorIs(t, e, ErrEgressLimit)
+	assert.ErrorIs(t, e, ErrServer)
+	assert.NotErrorIs(t, &APIError{StatusCode: 503}, ErrEgressLimit)
 }
 
 func TestAcceptedStatusIsNotAnError(t *testing.T) {
