@@ -343,4 +343,3 @@ func (c *Client) runReport(ctx context.Context, key string, format ReportFormat,
 		wait = min(wait*2, ReportPollMaxWait)
 	}
 }
-
