@@ -274,7 +274,7 @@ const endpointHistoric = "POST /rest/api/v1/historic-data/{historicDataKey}"
 //
 // API: POST /rest/api/v1/historic-data/{historicDataKey}
 func (c *Client) RunReport(ctx context.Context, historicDataKey string, params ...Parameter) (*Report, error) {
-	resp, err := c.runReport(ctx, historicDataKey, JSONFormat, params)
+	resp, err := c.runReport(ctx, historicDataKey, JSONFormat, params) //nolint:bodyclose // closed by CloseBody below
 	if err != nil {
 		return nil, err
 	}
@@ -294,7 +294,7 @@ func (c *Client) RunReportRaw(ctx context.Context, historicDataKey string, forma
 	if format == "" {
 		return nil, &ValidationError{Field: "format", Reason: "is required"}
 	}
-	resp, err := c.runReport(ctx, historicDataKey, format, params)
+	resp, err := c.runReport(ctx, historicDataKey, format, params) //nolint:bodyclose // the caller closes the Stream
 	if err != nil {
 		return nil, err
 	}

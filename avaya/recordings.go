@@ -136,7 +136,7 @@ func (c *Client) RecordingAudio(ctx context.Context, key Key, format AudioFormat
 	if err := format.validate(); err != nil {
 		return nil, err
 	}
-	resp, err := c.t.Send(ctx, &transport.Request{
+	resp, err := c.t.Send(ctx, &transport.Request{ //nolint:bodyclose // the caller closes the Stream
 		Method: http.MethodGet, Path: transport.Path("rest", "api", "v1", "recordings", string(key), "audio"),
 		Query: audioQuery(format), Idempotent: true, Endpoint: endpointAudio, Header: http.Header{"Accept": {"*/*"}},
 	})

@@ -79,6 +79,7 @@ type Server struct {
 	recordings map[avaya.Key]avaya.Recording
 	calls      map[avaya.Key][]avaya.Key
 	forbidden  map[avaya.Key]bool
+	noAudio    map[avaya.Key]bool
 	agents     []*Agent
 	form       PathForm
 	audioEvery time.Duration
@@ -93,7 +94,7 @@ type Server struct {
 func NewServer() *Server {
 	s := &Server{
 		Token: DefaultToken, recordings: map[avaya.Key]avaya.Recording{}, calls: map[avaya.Key][]avaya.Key{},
-		forbidden: map[avaya.Key]bool{},
+		forbidden: map[avaya.Key]bool{}, noAudio: map[avaya.Key]bool{},
 		agents: []*Agent{
 			{Extension: "123", Name: "Nate Thatcher", Alias: "nthatcher", State: avaya.StateRecording},
 			{Extension: "200", Name: "Agent1", Alias: "agent1", State: avaya.StateNoRecording},
@@ -168,6 +169,14 @@ func (s *Server) Forbid(key avaya.Key) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.forbidden[key] = true
+}
+
+// RemoveAudio makes a recording's audio answer 404 while the recording
+// is still listed, as when its file was removed by hand.
+func (s *Server) RemoveAudio(key avaya.Key) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.noAudio[key] = true
 }
 
 // PathForms sets which path forms the server has.
@@ -313,7 +322,15 @@ func (s *Server) writeAudio(w http.ResponseWriter, r *http.Request, recs []avaya
 }
 
 func (s *Server) recordingAudio(w http.ResponseWriter, r *http.Request) {
-	if recs, ok := s.lookup(w, avaya.Key(r.PathValue("key")), false); ok {
+	key := avaya.Key(r.PathValue("key"))
+	s.mu.Lock()
+	missing := s.noAudio[key]
+	s.mu.Unlock()
+	if missing {
+		writeMessage(w, http.StatusNotFound, "The recording's audio file is missing.")
+		return
+	}
+	if recs, ok := s.lookup(w, key, false); ok {
 		s.writeAudio(w, r, recs)
 	}
 }
