@@ -168,7 +168,7 @@ func (c *Client) CallAudio(ctx context.Context, key Key, format AudioFormat) (*S
 	other := *documented
 	other.Path = transport.Path("rest", "api", "v1", "calls", string(key), "audio")
 	other.Endpoint = "GET /rest/api/v1/calls/{call-key}/audio"
-	resp, err := c.sendEitherForm(ctx, &c.callAudioForm, documented, &other)
+	resp, err := c.sendEitherForm(ctx, &c.callAudioForm, documented, &other) //nolint:bodyclose // the caller closes the Stream
 	if err != nil {
 		return nil, err
 	}
@@ -286,7 +286,7 @@ func (c *Client) Recordings(ctx context.Context, start, end time.Time) ([]Record
 	documented := &transport.Request{Method: http.MethodGet, Path: "/api/v1/recordings", Query: &q, Idempotent: true, Endpoint: endpointTimeFrameRec}
 	other := *documented
 	other.Path, other.Endpoint = "/rest/api/v1/recordings", "GET /rest/api/v1/recordings"
-	resp, err := c.sendEitherForm(ctx, &c.listingForm, documented, &other)
+	resp, err := c.sendEitherForm(ctx, &c.listingForm, documented, &other) //nolint:bodyclose // closed by CloseBody below
 	if err != nil {
 		return nil, err
 	}
