@@ -1,0 +1,113 @@
+package avaya_test
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net/http"
+	"testing"
+	"time"
+
+	"github.com/contactkit/contactkit/avaya"
+	"github.com/contactkit/contactkit/avaya/avayatest"
+	"github.com/contactkit/contactkit/internal/benchutil"
+)
+
+const gib = 1 << 30
+
+// sampler is an io.Writer that discards and samples the heap every 64 MiB.
+type sampler struct {
+	n      int64
+	sample func()
+}
+
+func (s *sampler) Write(p []byte) (int, error) {
+	before := s.n
+	s.n += int64(len(p))
+	if s.sample != nil && before/(64<<20) != s.n/(64<<20) {
+		s.sample()
+	}
+	return len(p), nil
+}
+
+// BenchmarkStream1GiB streams a 1 GiB recording through RecordingAudio
+// beside a raw net/http GET + io.Copy of the same response.
+func BenchmarkStream1GiB(b *testing.B) {
+	srv := avayatest.NewServer()
+	defer srv.Close()
+	rec := srv.AddRecording("", time.Date(2024, 5, 6, 9, 0, 0, 0, time.UTC), gib, avaya.StatusSaved)
+	c, err := avaya.NewClient(srv.URL(), avaya.WithToken(srv.Token), avaya.WithHTTPClient(srv.Client()))
+	if err != nil {
+		b.Fatal(err)
+	}
+	ctx := context.Background()
+	sdk := func(sample func()) error {
+		a, err := c.RecordingAudio(ctx, rec.Key, avaya.WAV)
+		if err != nil {
+			return err
+		}
+		defer a.Body.Close()
+		n, err := io.Copy(&sampler{sample: sample}, a.Body)
+		if err == nil && n != gib {
+			err = fmt.Errorf("%d bytes", n)
+		}
+		return err
+	}
+	base := func() error {
+		req, _ := http.NewRequestWithContext(ctx, http.MethodGet, srv.URL()+"/rest/api/v1/recordings/"+string(rec.Key)+"/audio?format=wav", nil)
+		req.Header.Set("Authorization", "Bearer "+srv.Token)
+		resp, err := srv.Client().Do(req)
+		if err != nil {
+			return err
+		}
+		defer resp.Body.Close()
+		n, err := io.Copy(&sampler{}, resp.Body)
+		if err == nil && n != gib {
+			err = fmt.Errorf("%d bytes", n)
+		}
+		return err
+	}
+	b.Run("baseline-io.Copy", func(b *testing.B) { b.SetBytes(gib); benchutil.Loop(b, base) })
+	b.Run("sdk", func(b *testing.B) { b.SetBytes(gib); benchutil.Loop(b, func() error { return sdk(nil) }) })
+	b.Run("ratio", func(b *testing.B) { benchutil.Ratio(b, func() error { return sdk(nil) }, base) })
+	b.Run("sdk-heap", func(b *testing.B) {
+		benchutil.Peak(b, func(sample func()) {
+			if err := sdk(sample); err != nil {
+				b.Fatal(err)
+			}
+		})
+	})
+}
+
+// BenchmarkReportDecode runs the documented report through RunReport
+// beside a hand-written POST that decodes into the same Report type.
+func BenchmarkReportDecode(b *testing.B) {
+	srv := avayatest.NewServer()
+	defer srv.Close()
+	c, err := avaya.NewClient(srv.URL(), avaya.WithToken(srv.Token), avaya.WithHTTPClient(srv.Client()))
+	if err != nil {
+		b.Fatal(err)
+	}
+	ctx := context.Background()
+	from := time.Date(2019, 9, 9, 0, 0, 0, 0, time.FixedZone("", -6*3600))
+	params := []avaya.Parameter{avaya.TimeframeParam("Report Timeframe", from, from.Add(48*time.Hour)), avaya.PBXUsersParam("Rows (Agent)", "Agent1(200)")}
+	body, _ := json.Marshal(avaya.ReportRequest{Format: avaya.JSONFormat, Parameters: params})
+	sdk := func() error { _, err := c.RunReport(ctx, avayatest.AgentTalkingSummary, params...); return err }
+	base := func() error {
+		req, _ := http.NewRequestWithContext(ctx, http.MethodPost, srv.URL()+"/rest/api/v1/historic-data/"+avayatest.AgentTalkingSummary, bytes.NewReader(body))
+		req.Header.Set("Authorization", "Bearer "+srv.Token)
+		req.Header.Set("Content-Type", "application/json")
+		resp, err := srv.Client().Do(req)
+		if err != nil {
+			return err
+		}
+		defer resp.Body.Close()
+		var rep avaya.Report
+		return json.NewDecoder(resp.Body).Decode(&rep)
+	}
+	b.Run("baseline", func(b *testing.B) { benchutil.Loop(b, base) })
+	b.Run("sdk", func(b *testing.B) { benchutil.Loop(b, sdk) })
+	b.Run("ratio", func(b *testing.B) { benchutil.Ratio(b, sdk, base) })
+}
