@@ -15,6 +15,8 @@ import (
 
 	"github.com/contactkit/contactkit/acd"
 	"github.com/contactkit/contactkit/acd/acdtest"
+	"github.com/contactkit/contactkit/avaya"
+	"github.com/contactkit/contactkit/avaya/avayatest"
 	"github.com/contactkit/contactkit/chatexport"
 	"github.com/contactkit/contactkit/chatexport/chatexporttest"
 	"github.com/contactkit/contactkit/salesforce"
@@ -45,6 +47,7 @@ func tour(ctx context.Context, out io.Writer) error {
 		{"thulium: Thulium chat report summary", tourThulium},
 		{"salesforce: jtel writeCallStatistics", tourSalesforce},
 		{"chatexport: jtel chat report export", tourChatExport},
+		{"avaya: Avaya Call Reporting recordings, reports and agents", tourAvaya},
 	}
 	for i, s := range steps {
 		fmt.Fprintf(out, "== %d/%d %s\n", i+1, len(steps), s.name)
@@ -167,5 +170,43 @@ func tourChatExport(ctx context.Context, out io.Writer) error {
 	for _, r := range srv.Reports() {
 		fmt.Fprintf(out, "   token post %d, report post %d: the back end stored a %d-byte PDF for %v\n", res.TokenStatus, res.ReportStatus, len(r.PDF), r.Fields["customer"])
 	}
+	return nil
+}
+
+// tourAvaya streams a recording, runs the documented Agent Talking Summary
+// report and pauses an agent's recording while a card number is read out.
+func tourAvaya(ctx context.Context, out io.Writer) error {
+	srv := avayatest.NewServer()
+	defer srv.Close()
+	c, err := avaya.NewClient(srv.URL(), avaya.WithToken(srv.Token))
+	if err != nil {
+		return err
+	}
+	audio, err := c.RecordingAudio(ctx, avayatest.DocumentedRecording1, avaya.WAV)
+	if err != nil {
+		return err
+	}
+	n, err := io.Copy(io.Discard, audio.Body)
+	_ = audio.Body.Close()
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(out, "   streamed %d bytes of %s audio\n", n, audio.ContentType)
+	from := time.Date(2019, 9, 9, 0, 0, 0, 0, time.FixedZone("MDT", -6*60*60))
+	rep, err := c.RunReport(ctx, avayatest.AgentTalkingSummary, avaya.TimeframeParam("Report Timeframe", from, from.Add(48*time.Hour-time.Second)))
+	if err != nil {
+		return err
+	}
+	table := rep.Table()
+	fmt.Fprintf(out, "   %s: %s made %s calls, talked %s\n", rep.Title, table[1][0], table[1][4], table[1][5])
+	paused, err := c.PauseRecording(ctx, "Nate Thatcher(123)")
+	if err != nil {
+		return err
+	}
+	resumed, err := c.ResumeRecording(ctx, "Nate Thatcher(123)")
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(out, "   Nate Thatcher's recording: %s, then %s again\n", paused, resumed)
 	return nil
 }
