@@ -105,3 +105,21 @@ func BasicOption(name, user, password string) Option {
 		return nil
 	}
 }
+
+// BearerTokenOf returns the token a bearer Auth would send, for protocols
+// that carry it elsewhere (a websocket's auth_token query parameter). ok is
+// false for other kinds of Auth.
+func BearerTokenOf(ctx context.Context, a Auth) (token string, ok bool, err error) {
+	b, isBearer := a.(bearer)
+	if !isBearer {
+		return "", false, nil
+	}
+	tok, err := b.token(ctx)
+	if err != nil {
+		return "", true, fmt.Errorf("contactkit: getting bearer token: %w", err)
+	}
+	if err := checkCredential(tok); err != nil {
+		return "", true, err
+	}
+	return tok, true, nil
+}

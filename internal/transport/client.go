@@ -238,7 +238,7 @@ func (c *Client) Send(ctx context.Context, r *Request) (*http.Response, error) {
 	}
 	defer CloseBody(resp.Body)
 	raw, _ := io.ReadAll(io.LimitReader(resp.Body, 64<<10))
-	return nil, newAPIError(r.Method, RedactURL(req.URL), resp.StatusCode, resp.Header, raw)
+	return nil, NewAPIError(r.Method, RedactURL(req.URL), resp.StatusCode, resp.Header, raw)
 }
 
 // requestError turns a failure without an answer into an error that names

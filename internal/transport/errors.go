@@ -97,9 +97,9 @@ type errorBody struct {
 	} `json:"errors"`
 }
 
-// newAPIError builds the error from a non-success response whose body (at
-// most MaxErrorBody bytes, or more for parsing) has been read.
-func newAPIError(method, redactedURL string, status int, header http.Header, body []byte) *APIError {
+// NewAPIError builds the error for a non-success answer whose body (at
+// most 64 KiB of it) has been read; redactedURL must already be redacted.
+func NewAPIError(method, redactedURL string, status int, header http.Header, body []byte) *APIError {
 	e := &APIError{StatusCode: status, Method: method, URL: redactedURL}
 	e.RequestID = firstHeader(header, "X-Request-Id", "X-Request-ID", "Request-Id", "X-Correlation-Id")
 	var eb errorBody

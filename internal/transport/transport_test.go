@@ -280,20 +280,20 @@ func TestAPIErrorBodies(t *testing.T) {
 		{"empty", ``, "", "", nil, 0},
 	}
 	for _, tc := range cases {
-		e := newAPIError("GET", "https://h/x", 404, tc.header, []byte(tc.body))
+		e := NewAPIError("GET", "https://h/x", 404, tc.header, []byte(tc.body))
 		assert.Equal(t, tc.wantMsg, e.Message, tc.name)
 		assert.Equal(t, tc.wantID, e.RequestID, tc.name)
 		assert.Len(t, e.Details, tc.wantDetails, tc.name)
 		assert.ErrorIs(t, e, ErrNotFound)
 	}
-	e := newAPIError("GET", "u", 400, nil, []byte(`{"errors":[{"message":"m","code":111111}]}`))
+	e := NewAPIError("GET", "u", 400, nil, []byte(`{"errors":[{"message":"m","code":111111}]}`))
 	assert.Equal(t, 111111, e.Details[0].Code)
 	assert.Contains(t, e.Error(), "400 Bad Request: m")
 }
 
 func TestAPIErrorKeepsFirst4KiB(t *testing.T) {
 	body := strings.Repeat("y", 10_000)
-	e := newAPIError("GET", "u", 500, nil, []byte(body))
+	e := NewAPIError("GET", "u", 500, nil, []byte(body))
 	assert.Len(t, e.Body, MaxErrorBody)
 }
 
