@@ -1,5 +1,9 @@
 // Package avayatest is an in-memory Avaya Call Reporting (Xima
-// Chronicall) server for tests and examples.
+// Chronicall) server for tests and examples, realtime metrics included: a
+// simulated call centre whose counts and durations change every step,
+// values that initialize on first request (206, or 400 with the body),
+// and a metric subscription websocket that can be told to drop or go
+// silent.
 //
 // It serves recordings whose audio is generated on the fly (a test can
 // stream gigabytes without anyone holding them), listen links, call
@@ -85,6 +89,7 @@ type Server struct {
 	audioEvery time.Duration
 	lastAudio  time.Time
 	egressCap  bool
+	rt         *realtime
 	cacheNext  int
 	nextUUID   int
 }
@@ -94,7 +99,7 @@ type Server struct {
 func NewServer() *Server {
 	s := &Server{
 		Token: DefaultToken, recordings: map[avaya.Key]avaya.Recording{}, calls: map[avaya.Key][]avaya.Key{},
-		forbidden: map[avaya.Key]bool{}, noAudio: map[avaya.Key]bool{},
+		forbidden: map[avaya.Key]bool{}, noAudio: map[avaya.Key]bool{}, rt: newRealtime(),
 		agents: []*Agent{
 			{Extension: "123", Name: "Nate Thatcher", Alias: "nthatcher", State: avaya.StateRecording},
 			{Extension: "200", Name: "Agent1", Alias: "agent1", State: avaya.StateNoRecording},
@@ -121,6 +126,9 @@ func NewServer() *Server {
 	mux.HandleFunc("GET /rest/api/v1/agents/{agent}/active-recording", s.agentState(""))
 	mux.HandleFunc("POST /rest/api/v1/agents/{agent}/active-recording/pause", s.agentState("pause"))
 	mux.HandleFunc("POST /rest/api/v1/agents/{agent}/active-recording/resume", s.agentState("resume"))
+	mux.HandleFunc("GET /rest/api/v1/realtime/metrics", s.metricsList)
+	mux.HandleFunc("GET /rest/api/v1/realtime/metrics/values", s.metricValues)
+	mux.HandleFunc("GET /rest/api/v1/realtime-metric-subscription", s.subscribe)
 	mux.HandleFunc("/", func(w http.ResponseWriter, _ *http.Request) { w.WriteHeader(http.StatusNotFound) })
 	s.srv = httptest.NewServer(s.Handler(s.authorized(mux)))
 	return s
@@ -142,8 +150,11 @@ func (s *Server) URL() string { return s.srv.URL }
 // Client returns an *http.Client that reaches the server.
 func (s *Server) Client() *http.Client { return s.srv.Client() }
 
-// Close shuts the server down.
-func (s *Server) Close() { s.srv.Close() }
+// Close drops the subscriptions and shuts the server down.
+func (s *Server) Close() {
+	s.DropSubscribers()
+	s.srv.Close()
+}
 
 // AddRecording stores a recording of size bytes that started at start,
 // as part of call (a new call when call is ""), and returns it.
@@ -233,6 +244,10 @@ func writeMessage(w http.ResponseWriter, status int, msg string) {
 
 func (s *Server) authorized(h http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.URL.Path == "/rest/api/v1/realtime-metric-subscription" {
+			h.ServeHTTP(w, r) // authenticated by its auth_token parameter
+			return
+		}
 		if r.Header.Get("Authorization") != "Bearer "+s.Token {
 			writeMessage(w, http.StatusUnauthorized, "The authorization header wasn't valid.")
 			return
