@@ -250,7 +250,7 @@ func (c *Client) MetricValues(ctx context.Context, ids ...string) (*MetricValues
 		Method: http.MethodGet, Path: "/rest/api/v1/realtime/metrics/values", Query: &q,
 		Idempotent: true, Endpoint: endpointValues, Accept: []int{http.StatusBadRequest},
 	}
-	resp, err := c.t.Send(ctx, req)
+	resp, err := c.t.Send(ctx, req) //nolint:bodyclose // closed by CloseBody below
 	if err != nil {
 		return nil, err
 	}

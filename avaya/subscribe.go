@@ -236,7 +236,9 @@ func (c *Client) dialSubscription(ctx context.Context, ids []string) (*websocket
 	u.RawQuery = q.Encode()
 
 	opts := &websocket.DialOptions{HTTPClient: c.t.Settings().HTTPClient, HTTPHeader: http.Header{"User-Agent": {"contactkit/" + transport.Version}}}
-	conn, resp, err := websocket.Dial(ctx, u.String(), opts)
+	// The handshake response needs no closing: on success its body is the
+	// connection, on failure coder/websocket has already read it.
+	conn, resp, err := websocket.Dial(ctx, u.String(), opts) //nolint:bodyclose // see above
 	if err != nil {
 		redacted := transport.RedactURL(u)
 		if resp != nil && resp.StatusCode >= 400 && resp.StatusCode < 500 && resp.StatusCode != http.StatusTooManyRequests {
