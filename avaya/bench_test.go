@@ -111,3 +111,85 @@ func BenchmarkReportDecode(b *testing.B) {
 	b.Run("sdk", func(b *testing.B) { benchutil.Loop(b, sdk) })
 	b.Run("ratio", func(b *testing.B) { benchutil.Ratio(b, sdk, base) })
 }
+
+// plainResult is what a hand-written client would decode an update into:
+// the wire fields with encoding/json's own rules, no conversion.
+type plainResult struct {
+	Key struct {
+		MetricID      string `json:"metricId"`
+		CategoryValue string `json:"categoryValue"`
+	} `json:"key"`
+	Value struct {
+		Type             string          `json:"type"`
+		LastUpdateTime   time.Time       `json:"lastUpdateTime"`
+		Count            int64           `json:"count"`
+		Value            json.RawMessage `json:"value"`
+		FinishedDuration int64           `json:"finishedDuration"`
+		DurationSum      int64           `json:"durationSum"`
+		NumCountingUp    int64           `json:"numCountingUp"`
+		NumCountingDown  int64           `json:"numCountingDown"`
+	} `json:"value"`
+}
+
+// updateMessages are the document's update messages of every type.
+var updateMessages = [][]byte{
+	[]byte(`{"key":{"metricId":"K0FLAEB6","categoryValue":"John Doe(481)"},"value":{"lastUpdateTime":"2019-10-01T10:17:56.496-06:00","count":15,"type":"COUNT"}}`),
+	[]byte(`{"key":{"metricId":"K08ZIKVN","categoryValue":"John Doe(831)"},"value":{"lastUpdateTime":"2019-10-01T10:13:12.244-06:00","value":false,"type":"BOOLEAN"}}`),
+	[]byte(`{"key":{"metricId":"K0FLAEB6"},"value":{"type":"STRING","lastUpdateTime":"2019-10-01T10:13:12.244-06:00","value":"string value"}}`),
+	[]byte(`{"key":{"metricId":"K08ZIKVN","categoryValue":"John Doe(831)"},"value":{"type":"DURATION","lastUpdateTime":"2018-09-24T13:17:35.661-06:00","finishedDuration":20521,"numCountingUp":2,"numCountingDown":1}}`),
+	[]byte(`{"key":{"metricId":"K08ZIKVN","categoryValue":"John Doe(831)"},"value":{"type":"AVERAGE_DURATION","lastUpdateTime":"2018-09-24T13:17:35.661-06:00","durationSum":20521,"count":5,"numCountingUp":2,"numCountingDown":1}}`),
+}
+
+// BenchmarkUpdateDecode decodes update messages as Subscribe does
+// (DecodeMetricResult) beside plain encoding/json into the wire struct.
+func BenchmarkUpdateDecode(b *testing.B) {
+	i := 0
+	sdk := func() error {
+		i++
+		_, err := avaya.DecodeMetricResult(updateMessages[i%len(updateMessages)])
+		return err
+	}
+	base := func() error {
+		var r plainResult
+		i++
+		return json.Unmarshal(updateMessages[i%len(updateMessages)], &r)
+	}
+	perSecond := func(b *testing.B, call func() error) {
+		benchutil.Loop(b, call)
+		b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "updates/s")
+	}
+	b.Run("baseline", func(b *testing.B) { perSecond(b, base) })
+	b.Run("sdk", func(b *testing.B) { perSecond(b, sdk) })
+	b.Run("ratio", func(b *testing.B) { benchutil.Ratio(b, sdk, base) })
+}
+
+// BenchmarkBoard10k fills a board with 10,000 keys and reports the heap it
+// holds, and the cost of computing every duration "now".
+func BenchmarkBoard10k(b *testing.B) {
+	results := make([]avaya.MetricResult, 10_000)
+	at := time.Date(2024, 5, 6, 9, 0, 0, 0, time.UTC)
+	for i := range results {
+		results[i] = avaya.MetricResult{
+			Key:   avaya.MetricKey{MetricID: fmt.Sprintf("K%07d", i/10), CategoryValue: fmt.Sprintf("Agent %d(%d)", i, 200+i)},
+			Value: avaya.MetricValue{Type: avaya.DurationValue, LastUpdateTime: at, FinishedDuration: int64(i), NumCountingUp: 1},
+		}
+	}
+	var board *avaya.Board
+	b.Run("fill", func(b *testing.B) {
+		benchutil.Peak(b, func(sample func()) {
+			board = avaya.NewBoard()
+			for _, r := range results {
+				board.Apply(r)
+			}
+			sample()
+		})
+	})
+	b.Run("durations-now", func(b *testing.B) {
+		b.ReportAllocs()
+		for b.Loop() {
+			if len(board.DurationsAt(at.Add(time.Minute))) != 10_000 {
+				b.Fatal("lost keys")
+			}
+		}
+	})
+}

@@ -48,3 +48,35 @@ func FuzzReportCells(f *testing.F) {
 		}
 	})
 }
+
+// FuzzMetricValue: the value decoder never panics, and an accepted value
+// encodes to JSON that decodes to the same value.
+func FuzzMetricValue(f *testing.F) {
+	for _, s := range []string{
+		`{"key":{"metricId":"K0FLAEB6"},"value":{"lastUpdateTime":"2019-10-01T10:17:56.496-06:00","count":206,"type":"COUNT"}}`,
+		`{"key":{"metricId":"K08ZIKVN","categoryValue":"John Doe(831)"},"value":{"type":"AVERAGE_DURATION","lastUpdateTime":"2018-09-24T13:17:35.661-06:00","durationSum":20521,"count":5,"numCountingUp":2,"numCountingDown":1}}`,
+		`{"value":{"type":"STRING","value":"x"}}`, `{"value":{"type":"NEW","x":[1]}}`, `{"value":{}}`,
+	} {
+		f.Add([]byte(s))
+	}
+	f.Fuzz(func(t *testing.T, b []byte) {
+		var r MetricResult
+		if json.Unmarshal(b, &r) != nil {
+			return
+		}
+		out, err := json.Marshal(r)
+		if err != nil {
+			t.Fatalf("encoding a decoded value: %v", err)
+		}
+		var back MetricResult
+		if err := json.Unmarshal(out, &back); err != nil {
+			t.Fatalf("re-decoding %s: %v", out, err)
+		}
+		again, _ := json.Marshal(back)
+		if string(again) != string(out) {
+			t.Fatalf("round trip changed the value:\n%s\n%s", out, again)
+		}
+		_, _ = r.Value.DurationAt(r.Value.LastUpdateTime)
+		_, _ = r.Value.AverageDurationAt(r.Value.LastUpdateTime)
+	})
+}

@@ -90,22 +90,43 @@ type MetricValue struct {
 	Raw json.RawMessage
 }
 
+// metricValueWire is a value as sent, decoded by encoding/json alone (no
+// custom unmarshaller inside), so that a message is scanned once.
 type metricValueWire struct {
-	Type             ValueType       `json:"type,omitempty"`
-	LastUpdateTime   string          `json:"lastUpdateTime"`
-	Count            *int64          `json:"count,omitempty"`
-	Value            json.RawMessage `json:"value,omitempty"`
-	FinishedDuration *int64          `json:"finishedDuration,omitempty"`
-	DurationSum      *int64          `json:"durationSum,omitempty"`
-	NumCountingUp    *int64          `json:"numCountingUp,omitempty"`
-	NumCountingDown  *int64          `json:"numCountingDown,omitempty"`
+	Type             ValueType `json:"type"`
+	LastUpdateTime   time.Time `json:"lastUpdateTime"`
+	Count            int64     `json:"count"`
+	Value            any       `json:"value"`
+	FinishedDuration int64     `json:"finishedDuration"`
+	DurationSum      int64     `json:"durationSum"`
+	NumCountingUp    int64     `json:"numCountingUp"`
+	NumCountingDown  int64     `json:"numCountingDown"`
 }
 
-func deref(p *int64) int64 {
-	if p == nil {
-		return 0
+// value converts; known is false for a type the SDK does not know.
+func (w *metricValueWire) value() (v MetricValue, known bool, err error) {
+	v = MetricValue{
+		Type: w.Type, LastUpdateTime: w.LastUpdateTime, Count: w.Count, FinishedDuration: w.FinishedDuration,
+		DurationSum: w.DurationSum, NumCountingUp: w.NumCountingUp, NumCountingDown: w.NumCountingDown,
 	}
-	return *p
+	switch w.Type {
+	case BooleanValue:
+		b, ok := w.Value.(bool)
+		if !ok {
+			return v, true, errors.New("BOOLEAN value must be true or false")
+		}
+		v.Bool = b
+	case StringValue:
+		s, ok := w.Value.(string)
+		if !ok {
+			return v, true, errors.New("STRING value must be a string")
+		}
+		v.String = s
+	case CountValue, DurationValue, AverageDurationValue, EmptyValue:
+	default:
+		return v, false, nil
+	}
+	return v, true, nil
 }
 
 // UnmarshalJSON reads every documented value type; unknown types keep Raw.
@@ -114,32 +135,27 @@ func (v *MetricValue) UnmarshalJSON(b []byte) error {
 	if err := json.Unmarshal(b, &w); err != nil {
 		return err
 	}
-	out := MetricValue{
-		Type: w.Type, Count: deref(w.Count), FinishedDuration: deref(w.FinishedDuration), DurationSum: deref(w.DurationSum),
-		NumCountingUp: deref(w.NumCountingUp), NumCountingDown: deref(w.NumCountingDown),
+	out, known, err := w.value()
+	if err != nil {
+		return err
 	}
-	if w.LastUpdateTime != "" {
-		t, err := time.Parse(time.RFC3339Nano, w.LastUpdateTime)
-		if err != nil {
-			return fmt.Errorf("lastUpdateTime: %w", err)
-		}
-		out.LastUpdateTime = t
-	}
-	switch w.Type {
-	case BooleanValue:
-		if err := json.Unmarshal(w.Value, &out.Bool); err != nil {
-			return errors.New("BOOLEAN value must be true or false")
-		}
-	case StringValue:
-		if err := json.Unmarshal(w.Value, &out.String); err != nil {
-			return errors.New("STRING value must be a string")
-		}
-	case CountValue, DurationValue, AverageDurationValue, EmptyValue:
-	default:
+	if !known {
 		out.Raw = append(json.RawMessage(nil), b...)
 	}
 	*v = out
 	return nil
+}
+
+// metricValueOut is the encoded form: only the fields of the value's type.
+type metricValueOut struct {
+	Type             ValueType       `json:"type,omitempty"`
+	LastUpdateTime   string          `json:"lastUpdateTime,omitempty"`
+	Count            *int64          `json:"count,omitempty"`
+	Value            json.RawMessage `json:"value,omitempty"`
+	FinishedDuration *int64          `json:"finishedDuration,omitempty"`
+	DurationSum      *int64          `json:"durationSum,omitempty"`
+	NumCountingUp    *int64          `json:"numCountingUp,omitempty"`
+	NumCountingDown  *int64          `json:"numCountingDown,omitempty"`
 }
 
 // MarshalJSON writes the fields of the value's type, as the server does.
@@ -147,7 +163,7 @@ func (v MetricValue) MarshalJSON() ([]byte, error) {
 	if v.Raw != nil {
 		return v.Raw, nil
 	}
-	w := metricValueWire{Type: v.Type}
+	w := metricValueOut{Type: v.Type}
 	if !v.LastUpdateTime.IsZero() {
 		w.LastUpdateTime = v.LastUpdateTime.Format(RealtimeTimeLayout)
 	}
@@ -197,6 +213,31 @@ func (v *MetricValue) AverageDurationAt(at time.Time) (d time.Duration, ok bool)
 type MetricResult struct {
 	Key   MetricKey   `json:"key"`
 	Value MetricValue `json:"value"`
+}
+
+// DecodeMetricResult decodes one update message (or results entry) in a
+// single pass, the way Subscribe reads every message; for your own
+// websocket reader.
+func DecodeMetricResult(data []byte) (MetricResult, error) {
+	var w struct {
+		Key   MetricKey       `json:"key"`
+		Value metricValueWire `json:"value"`
+	}
+	if err := json.Unmarshal(data, &w); err != nil {
+		return MetricResult{}, err
+	}
+	v, known, err := w.Value.value()
+	if err != nil {
+		return MetricResult{}, err
+	}
+	if !known { // rare: keep the unknown value as sent
+		var raw struct {
+			Value json.RawMessage `json:"value"`
+		}
+		_ = json.Unmarshal(data, &raw)
+		v.Raw = raw.Value
+	}
+	return MetricResult{Key: w.Key, Value: v}, nil
 }
 
 // MetricValues is the answer of the values endpoint: what is ready

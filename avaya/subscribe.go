@@ -2,7 +2,6 @@ package avaya
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -186,8 +185,8 @@ func (c *Client) serve(ctx context.Context, conn *websocket.Conn, ids []string, 
 			}
 			return false, fmt.Errorf("contactkit: avaya: subscription connection lost: %w", err)
 		}
-		var r MetricResult
-		if err := json.Unmarshal(data, &r); err != nil {
+		r, err := DecodeMetricResult(data)
+		if err != nil {
 			continue // a message we cannot read is skipped, not fatal
 		}
 		if seen.Apply(r) && !yield(Update{MetricResult: r}, nil) {
