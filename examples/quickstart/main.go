@@ -7,6 +7,7 @@ package main
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"os"
@@ -48,6 +49,7 @@ func tour(ctx context.Context, out io.Writer) error {
 		{"salesforce: jtel writeCallStatistics", tourSalesforce},
 		{"chatexport: jtel chat report export", tourChatExport},
 		{"avaya: Avaya Call Reporting recordings, reports and agents", tourAvaya},
+		{"avaya: realtime metrics over the websocket", tourRealtime},
 	}
 	for i, s := range steps {
 		fmt.Fprintf(out, "== %d/%d %s\n", i+1, len(steps), s.name)
@@ -208,5 +210,33 @@ func tourAvaya(ctx context.Context, out io.Writer) error {
 		return err
 	}
 	fmt.Fprintf(out, "   Nate Thatcher's recording: %s, then %s again\n", paused, resumed)
+	return nil
+}
+
+// tourRealtime subscribes to two realtime metrics for a moment and shows
+// the board it keeps, with the longest wait computed now.
+func tourRealtime(ctx context.Context, out io.Writer) error {
+	srv := avayatest.NewServer()
+	defer srv.Close()
+	srv.InitDelay(0)
+	c, err := avaya.NewClient(srv.URL(), avaya.WithToken(srv.Token))
+	if err != nil {
+		return err
+	}
+	board := avaya.NewBoard()
+	updates := 0
+	ctx, cancel := context.WithTimeout(ctx, 1500*time.Millisecond)
+	defer cancel()
+	err = c.SubscribeFunc(ctx, []string{avayatest.MetricCallsInQueue, avayatest.MetricLongestWait}, avaya.SubscribeOptions{}, func(u avaya.Update) error {
+		updates++
+		board.Apply(u.MetricResult)
+		return nil
+	})
+	if !errors.Is(err, context.DeadlineExceeded) {
+		return err
+	}
+	queue, _ := board.Get(avaya.MetricKey{MetricID: avayatest.MetricCallsInQueue})
+	wait := board.DurationsAt(time.Now())[avaya.MetricKey{MetricID: avayatest.MetricLongestWait}]
+	fmt.Fprintf(out, "   %d updates in 1.5 s: %d calls in queue, longest wait %s\n", updates, queue.Count, wait.Round(time.Second))
 	return nil
 }
