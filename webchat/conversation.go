@@ -97,12 +97,12 @@ func (cv *Conversation) Run(ctx context.Context) error {
 			return err
 		}
 		if m.Terminal() {
-			cv.Chat.markEnded()
 			var end error = errTerminalEnded
 			if m.Type != ChatEnded {
 				end = &closedError{typ: m.Type}
 			}
-			cancel(end)
+			cancel(end) // before markEnded, so the cause is this message
+			cv.Chat.markEnded()
 		}
 		return nil
 	})
