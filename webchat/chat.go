@@ -243,8 +243,8 @@ func (ch *Chat) KeepAlive(ctx context.Context, every time.Duration) error {
 		err := ch.StillHere(ctx)
 		var apiErr *APIError
 		switch {
-		case errors.Is(err, ErrChatEnded):
-			return nil
+		case errors.Is(err, ErrChatEnded) || (err != nil && ch.ended.Load()):
+			return nil // ended while the still-here was under way
 		case errors.As(err, &apiErr) && apiErr.StatusCode >= 400 && apiErr.StatusCode < 500:
 			return err
 		}
