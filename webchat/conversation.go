@@ -97,7 +97,7 @@ func (cv *Conversation) Run(ctx context.Context) error {
 			return err
 		}
 		if m.Terminal() {
-			var end error = errTerminalEnded
+			end := errTerminalEnded
 			if m.Type != ChatEnded {
 				end = &closedError{typ: m.Type}
 			}

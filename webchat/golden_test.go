@@ -110,12 +110,12 @@ func TestGoldenRequestBodies(t *testing.T) {
 	}
 	r := req
 	r.RecaptchaToken = "9c108bb3-8924"
-	chat, err := c.StartSession(ctx, r)
+	_, err := c.StartSession(ctx, r)
 	require.NoError(t, err)
 	assert.JSONEq(t, string(golden(t, "start_queue_request.json")), string(w.bodies["POST /chat/queue"]))
 	r = req
 	r.APIKey = sessionID
-	chat, err = c.StartAPISession(ctx, r)
+	chat, err := c.StartAPISession(ctx, r)
 	require.NoError(t, err)
 	assert.JSONEq(t, string(golden(t, "start_apiqueue_request.json")), string(w.bodies["POST /chat/apiqueue"]))
 	assert.Equal(t, sessionID, chat.Session.ID, "the wrapped answer was read")

@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/base64"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"net/http"
 	"net/http/cookiejar"
@@ -200,8 +201,11 @@ func (c *Client) start(ctx context.Context, path string, r StartRequest) (*Chat,
 		return nil, err
 	}
 	s, err := sessionAnswer(raw)
-	if err != nil || s.ID == "" {
-		return nil, &DecodeError{Endpoint: endpoint, Err: fmt.Errorf("no chat session in the answer: %v", err)}
+	if err != nil {
+		return nil, &DecodeError{Endpoint: endpoint, Err: err}
+	}
+	if s.ID == "" {
+		return nil, &DecodeError{Endpoint: endpoint, Err: errors.New("no chat session id in the answer")}
 	}
 	return newChat(*s, t), nil
 }
