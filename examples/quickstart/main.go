@@ -24,6 +24,8 @@ import (
 	"github.com/contactkit/contactkit/salesforce/salesforcetest"
 	"github.com/contactkit/contactkit/thulium"
 	"github.com/contactkit/contactkit/thulium/thuliumtest"
+	"github.com/contactkit/contactkit/webchat"
+	"github.com/contactkit/contactkit/webchat/webchattest"
 )
 
 // step is one package's part of the tour.
@@ -50,6 +52,7 @@ func tour(ctx context.Context, out io.Writer) error {
 		{"chatexport: jtel chat report export", tourChatExport},
 		{"avaya: Avaya Call Reporting recordings, reports and agents", tourAvaya},
 		{"avaya: realtime metrics over the websocket", tourRealtime},
+		{"webchat: Xima web chat as an end user", tourWebchat},
 	}
 	for i, s := range steps {
 		fmt.Fprintf(out, "== %d/%d %s\n", i+1, len(steps), s.name)
@@ -239,4 +242,40 @@ func tourRealtime(ctx context.Context, out io.Writer) error {
 	wait := board.DurationsAt(time.Now())[avaya.MetricKey{MetricID: avayatest.MetricLongestWait}]
 	fmt.Fprintf(out, "   %d updates in 1.5 s: %d calls in queue, longest wait %s\n", updates, queue.Count, wait.Round(time.Second))
 	return nil
+}
+
+// tourWebchat starts a web chat, answers the scripted agent once and says
+// goodbye; the agent ends the chat.
+func tourWebchat(ctx context.Context, out io.Writer) error {
+	srv := webchattest.NewServer()
+	defer srv.Close()
+	c, err := webchat.NewClient(srv.URL())
+	if err != nil {
+		return err
+	}
+	chat, err := c.StartAPISession(ctx, webchat.StartRequest{
+		InstallationID: srv.InstallationID, Email: "end.user@example.com", Name: "End User", Skill: "Sales", APIKey: srv.APIKey,
+	})
+	if err != nil {
+		return err
+	}
+	conv := &webchat.Conversation{Chat: chat, Source: srv.Source(chat.Session.ID), Handlers: webchat.Handlers{
+		ChatStarted: func(_ context.Context, agent string, _ webchat.AgentMessage) error {
+			fmt.Fprintf(out, "   %s joined the chat\n", agent)
+			return nil
+		},
+		ChatText: func(ctx context.Context, text string) error {
+			fmt.Fprintf(out, "   agent: %s\n", text)
+			if strings.HasPrefix(text, "Hello") {
+				fmt.Fprintln(out, "   me:    Just checking in, bye!")
+				return chat.Send(ctx, "Just checking in, bye!")
+			}
+			return nil
+		},
+		Ended: func(_ context.Context, m webchat.AgentMessage) error {
+			fmt.Fprintf(out, "   the agent ended the chat (%s)\n", m.Type)
+			return nil
+		},
+	}}
+	return conv.Run(ctx)
 }

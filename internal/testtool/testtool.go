@@ -23,3 +23,18 @@ func Require(t testing.TB, name string) string {
 	t.Skipf("%s not installed; skipping (CI installs it)", name)
 	return ""
 }
+
+// RequirePath returns path when it exists; otherwise it skips the test
+// locally, or fails it under CI=true. what says what is missing and how
+// it is installed.
+func RequirePath(t testing.TB, path, what string) string {
+	t.Helper()
+	if _, err := os.Stat(path); err == nil {
+		return path
+	}
+	if os.Getenv("CI") == "true" {
+		t.Fatalf("%s is required under CI=true: %s is missing", what, path)
+	}
+	t.Skipf("%s not installed (%s missing); skipping (CI installs it)", what, path)
+	return ""
+}
