@@ -333,12 +333,8 @@ func (c *Client) runReport(ctx context.Context, key string, format ReportFormat,
 			return resp, nil
 		}
 		transport.CloseBody(resp.Body) // cached: collect it with the same request
-		t := time.NewTimer(wait)
-		select {
-		case <-ctx.Done():
-			t.Stop()
-			return nil, fmt.Errorf("contactkit: avaya: waiting for a cached report: %w", ctx.Err())
-		case <-t.C:
+		if err := transport.Sleep(ctx, wait); err != nil {
+			return nil, fmt.Errorf("contactkit: avaya: waiting for a cached report: %w", err)
 		}
 		wait = min(wait*2, ReportPollMaxWait)
 	}

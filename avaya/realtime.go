@@ -340,12 +340,8 @@ func (c *Client) WaitForMetricValues(ctx context.Context, ids ...string) (*Metri
 		if !v.Partial() {
 			return v, nil
 		}
-		t := time.NewTimer(wait)
-		select {
-		case <-ctx.Done():
-			t.Stop()
-			return v, fmt.Errorf("contactkit: avaya: %d metric values still initializing: %w", len(v.Initializing), ctx.Err())
-		case <-t.C:
+		if err := transport.Sleep(ctx, wait); err != nil {
+			return v, fmt.Errorf("contactkit: avaya: %d metric values still initializing: %w", len(v.Initializing), err)
 		}
 		wait = min(wait*2, 5*time.Second)
 	}

@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"io"
 	"iter"
-	"math/rand/v2"
 	"net/http"
 	"strings"
 	"sync"
@@ -99,9 +98,11 @@ func (c *Client) Subscribe(ctx context.Context, ids []string, opts SubscribeOpti
 			}
 		}
 		for attempt := 0; ; attempt++ {
-			if attempt > 0 && !sleep(ctx, backoffWait(opts.MinBackoff, opts.MaxBackoff, attempt-1)) {
-				yield(Update{}, ctx.Err())
-				return
+			if attempt > 0 {
+				if err := transport.Sleep(ctx, transport.Backoff(opts.MinBackoff, opts.MaxBackoff, attempt-1)); err != nil {
+					yield(Update{}, err)
+					return
+				}
 			}
 			state(Connecting, nil)
 			conn, err := c.dialSubscription(ctx, ids)
@@ -251,27 +252,4 @@ func (c *Client) dialSubscription(ctx context.Context, ids []string) (*websocket
 	}
 	conn.SetReadLimit(1 << 20)
 	return conn, nil
-}
-
-// backoffWait is min·2^attempt, capped, with jitter in its upper half.
-func backoffWait(minWait, maxWait time.Duration, attempt int) time.Duration {
-	w := maxWait
-	if attempt < 30 {
-		if d := minWait << attempt; d > 0 && d < maxWait {
-			w = d
-		}
-	}
-	return w/2 + rand.N(w/2+1)
-}
-
-// sleep waits d or until ctx ends; it reports whether d passed.
-func sleep(ctx context.Context, d time.Duration) bool {
-	t := time.NewTimer(d)
-	defer t.Stop()
-	select {
-	case <-ctx.Done():
-		return false
-	case <-t.C:
-		return true
-	}
 }

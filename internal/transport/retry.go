@@ -84,15 +84,21 @@ func permanentError(err error) bool {
 	return strings.Contains(msg, "unsupported protocol scheme") || strings.Contains(msg, "stopped after") // redirects
 }
 
-// backoff waits MinWait·2^attempt with jitter in its upper half, capped at
-// MaxWait. A Retry-After header (seconds or an HTTP date) is honoured but
-// never beyond MaxWait.
+// backoff is the retry wait: Retry-After (seconds or an HTTP date) when
+// the answer has one, never beyond MaxWait; Backoff otherwise.
 func backoff(minWait, maxWait time.Duration, attempt int, resp *http.Response) time.Duration {
 	if resp != nil {
 		if d, ok := RetryAfter(resp.Header.Get("Retry-After"), time.Now()); ok {
 			return min(d, maxWait)
 		}
 	}
+	return Backoff(minWait, maxWait, attempt)
+}
+
+// Backoff is the wait before try attempt+1: minWait·2^attempt, capped at
+// maxWait, with jitter in its upper half so that clients do not retry in
+// step. Every retry and redial of the SDK waits this long.
+func Backoff(minWait, maxWait time.Duration, attempt int) time.Duration {
 	wait := maxWait
 	if attempt < 30 {
 		if w := minWait << attempt; w > 0 && w < maxWait {
@@ -101,6 +107,18 @@ func backoff(minWait, maxWait time.Duration, attempt int, resp *http.Response) t
 	}
 	half := wait / 2
 	return half + rand.N(half+1)
+}
+
+// Sleep waits d, or less when ctx ends first; it returns ctx's error then.
+func Sleep(ctx context.Context, d time.Duration) error {
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-ctx.Done():
+		return ctx.Err()
+	case <-t.C:
+		return nil
+	}
 }
 
 // RetryAfter parses a Retry-After value given in seconds or as an HTTP date.

@@ -161,7 +161,7 @@ func TestRetryAfterParsing(t *testing.T) {
 
 func TestBackoffGrowsWithJitterWithinCap(t *testing.T) {
 	for attempt := range 40 {
-		w := backoff(100*time.Millisecond, 2*time.Second, attempt, nil)
+		w := Backoff(100*time.Millisecond, 2*time.Second, attempt)
 		assert.Positive(t, w)
 		assert.LessOrEqual(t, w, 2*time.Second)
 	}
@@ -479,4 +479,13 @@ func TestAbsoluteURLClient(t *testing.T) {
 	assert.Equal(t, "x=1", reqs[0].Query)
 	assert.Equal(t, "a=b", string(reqs[0].Body))
 	assert.Equal(t, "application/x-www-form-urlencoded", reqs[0].Header.Get("Content-Type"))
+}
+
+func TestSleep(t *testing.T) {
+	require.NoError(t, Sleep(context.Background(), time.Millisecond))
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	start := time.Now()
+	require.ErrorIs(t, Sleep(ctx, time.Hour), context.Canceled)
+	assert.Less(t, time.Since(start), time.Second)
 }
