@@ -157,14 +157,8 @@ func errorBody(status int) string {
 	return string(b)
 }
 
-func writeJSON(w http.ResponseWriter, status int, v any) {
-	w.Header().Set("Content-Type", "application/json")
-	w.WriteHeader(status)
-	_ = json.NewEncoder(w).Encode(v)
-}
-
 func writeError(w http.ResponseWriter, status int, msg string) {
-	writeJSON(w, status, map[string]any{"status": status, "error": msg})
+	fakeserver.WriteJSON(w, status, map[string]any{"status": status, "error": msg})
 }
 
 // authorized checks the ClientsID and Bearer token as jtel does.
@@ -216,7 +210,7 @@ func (s *Server) get(w http.ResponseWriter, r *http.Request) {
 	}
 	for _, ev := range s.Events() {
 		if ev.ID == id {
-			writeJSON(w, http.StatusOK, map[string]any{"records": []acd.AcdEvent{ev}, "count": 1, "status": 200})
+			fakeserver.WriteJSON(w, http.StatusOK, map[string]any{"records": []acd.AcdEvent{ev}, "count": 1, "status": 200})
 			return
 		}
 	}
@@ -271,7 +265,7 @@ func (s *Server) create(w http.ResponseWriter, r *http.Request) {
 		ev.ForeignSystemNumber = in.UserData
 	}
 	ev = s.AddEvent(ev)
-	writeJSON(w, http.StatusOK, map[string]any{"records": []acd.AcdEvent{ev}, "count": 1, "status": 200})
+	fakeserver.WriteJSON(w, http.StatusOK, map[string]any{"records": []acd.AcdEvent{ev}, "count": 1, "status": 200})
 }
 
 // eventData builds EventData as in jtel's documented example.

@@ -19,7 +19,6 @@
 package avayatest
 
 import (
-	"encoding/json"
 	"fmt"
 	"io"
 	"net/http"
@@ -232,14 +231,8 @@ func (s *Server) Agents() []Agent {
 	return out
 }
 
-func writeJSON(w http.ResponseWriter, status int, v any) {
-	w.Header().Set("Content-Type", "application/json")
-	w.WriteHeader(status)
-	_ = json.NewEncoder(w).Encode(v)
-}
-
 func writeMessage(w http.ResponseWriter, status int, msg string) {
-	writeJSON(w, status, map[string]string{"message": msg})
+	fakeserver.WriteJSON(w, status, map[string]string{"message": msg})
 }
 
 func (s *Server) authorized(h http.Handler) http.Handler {
@@ -386,7 +379,7 @@ func (s *Server) listenLink(call bool) http.HandlerFunc {
 
 func (s *Server) callRecordings(w http.ResponseWriter, r *http.Request) {
 	if recs, ok := s.lookup(w, avaya.Key(r.PathValue("key")), true); ok {
-		writeJSON(w, http.StatusOK, recs)
+		fakeserver.WriteJSON(w, http.StatusOK, recs)
 	}
 }
 
@@ -412,7 +405,7 @@ func (s *Server) timeFrame(form PathForm) http.HandlerFunc {
 		}
 		s.mu.Unlock()
 		sort.Slice(out, func(i, j int) bool { return out[i].StartTime.Before(out[j].StartTime) })
-		writeJSON(w, http.StatusOK, out)
+		fakeserver.WriteJSON(w, http.StatusOK, out)
 	}
 }
 
@@ -423,7 +416,7 @@ func (s *Server) mapping(w http.ResponseWriter, _ *http.Request) {
 	for _, a := range s.agents {
 		out[a.Alias] = a.Name + " (" + a.Extension + ")"
 	}
-	writeJSON(w, http.StatusOK, out)
+	fakeserver.WriteJSON(w, http.StatusOK, out)
 }
 
 // agentState finds the agent by extension, "Name(ext)", "Name (ext)" or
@@ -443,7 +436,7 @@ func (s *Server) agentState(action string) http.HandlerFunc {
 			case action == "resume" && a.State == avaya.StatePaused:
 				a.State = avaya.StateRecording
 			}
-			writeJSON(w, http.StatusOK, map[string]avaya.RecordingState{"state": a.State})
+			fakeserver.WriteJSON(w, http.StatusOK, map[string]avaya.RecordingState{"state": a.State})
 			return
 		}
 		writeMessage(w, http.StatusNotFound, "There is no agent found for the given AgentId.")

@@ -15,6 +15,7 @@ import (
 	"github.com/coder/websocket"
 
 	"github.com/contactkit/contactkit/avaya"
+	"github.com/contactkit/contactkit/internal/fakeserver"
 )
 
 // The realtime metrics of the simulated call centre.
@@ -195,7 +196,7 @@ func (s *Server) metricsList(w http.ResponseWriter, _ *http.Request) {
 	for i, m := range realtimeMetrics {
 		out[i] = m.Metric
 	}
-	writeJSON(w, http.StatusOK, out)
+	fakeserver.WriteJSON(w, http.StatusOK, out)
 }
 
 // lookupMetrics resolves ids to their keys; false when one is unknown.
@@ -264,7 +265,7 @@ func (s *Server) metricValues(w http.ResponseWriter, r *http.Request) {
 			status = http.StatusBadRequest
 		}
 	}
-	writeJSON(w, status, out)
+	fakeserver.WriteJSON(w, status, out)
 }
 
 // subscribe serves the websocket: every step it sends the values of the

@@ -5,6 +5,7 @@ package fakeserver
 
 import (
 	"bytes"
+	"encoding/json"
 	"io"
 	"net/http"
 	"net/http/httptest"
@@ -149,4 +150,11 @@ func writeFault(w http.ResponseWriter, fault Fault, errorBody func(int) string) 
 	}
 	w.WriteHeader(fault.Status)
 	_, _ = io.WriteString(w, body)
+}
+
+// WriteJSON answers status with v as JSON, as every fake does.
+func WriteJSON(w http.ResponseWriter, status int, v any) {
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(status)
+	_ = json.NewEncoder(w).Encode(v)
 }

@@ -182,8 +182,7 @@ func (s *Server) summary(w http.ResponseWriter, r *http.Request) {
 	rows := Report(from, to, agg, users, q["chat_queue_ids[]"], threshold)
 	start, end := min(offset, len(rows)), min(offset+limit, len(rows))
 	page := append([]thulium.SummaryRow{}, rows[start:end]...) // [] rather than null when empty
-	w.Header().Set("Content-Type", "application/json")
-	_ = json.NewEncoder(w).Encode(page)
+	fakeserver.WriteJSON(w, http.StatusOK, page)
 }
 
 func (s *Server) parseDate(v string) (time.Time, error) {

@@ -174,14 +174,8 @@ func newID() string {
 	return h[:8] + "-" + h[8:12] + "-" + h[12:16] + "-" + h[16:20] + "-" + h[20:]
 }
 
-func writeJSON(w http.ResponseWriter, status int, v any) {
-	w.Header().Set("Content-Type", "application/json")
-	w.WriteHeader(status)
-	_ = json.NewEncoder(w).Encode(v)
-}
-
 func writeMessage(w http.ResponseWriter, status int, msg string) {
-	writeJSON(w, status, map[string]string{"message": msg})
+	fakeserver.WriteJSON(w, status, map[string]string{"message": msg})
 }
 
 func (s *Server) check(w http.ResponseWriter, r *http.Request) {
@@ -196,7 +190,7 @@ func (s *Server) check(w http.ResponseWriter, r *http.Request) {
 		w.WriteHeader(http.StatusNoContent)
 		return
 	}
-	writeJSON(w, http.StatusOK, out)
+	fakeserver.WriteJSON(w, http.StatusOK, out)
 }
 
 func (s *Server) start(api bool) http.HandlerFunc {
@@ -239,9 +233,9 @@ func (s *Server) start(api bool) http.HandlerFunc {
 		s.mu.Unlock()
 		http.SetCookie(w, &http.Cookie{Name: CookieName, Value: cookie, Path: "/", HttpOnly: true})
 		if s.flat {
-			writeJSON(w, http.StatusOK, sess)
+			fakeserver.WriteJSON(w, http.StatusOK, sess)
 		} else {
-			writeJSON(w, http.StatusOK, map[string]any{"sessionDetails": sess})
+			fakeserver.WriteJSON(w, http.StatusOK, map[string]any{"sessionDetails": sess})
 		}
 		s.script(r.Context(), id, req.Name)
 	}
@@ -311,7 +305,7 @@ func (s *Server) screenshot(w http.ResponseWriter, r *http.Request) {
 	}
 	uuid := newID()
 	ss.Screenshots[uuid] = png
-	writeJSON(w, http.StatusOK, map[string]string{"uuid": uuid})
+	fakeserver.WriteJSON(w, http.StatusOK, map[string]string{"uuid": uuid})
 }
 
 // byCookie finds the session of the request's cookie; s.mu held.
