@@ -121,8 +121,9 @@ func (q *SummaryQuery) Validate(loc *time.Location) error {
 }
 
 // query writes the parameters in the documented order, arrays as
-// name[]=a&name[]=b. Limit and offset go last and only when set.
-func (q *SummaryQuery) query(loc *time.Location) *transport.Query {
+// name[]=a&name[]=b. Limit and offset go last, only when set unless
+// paging asks for them on every page.
+func (q *SummaryQuery) query(loc *time.Location, paging bool) *transport.Query {
 	layout := DateLayout
 	if q.DateOnly {
 		layout = DateOnlyLayout
@@ -145,10 +146,10 @@ func (q *SummaryQuery) query(loc *time.Location) *transport.Query {
 	if q.ResponseThreshold > 0 {
 		v.AddInt("response_threshold", int64(q.ResponseThreshold/time.Second))
 	}
-	if q.Limit > 0 {
+	if q.Limit > 0 || paging {
 		v.AddInt("limit", int64(q.Limit))
 	}
-	if q.Offset > 0 {
+	if q.Offset > 0 || paging {
 		v.AddInt("offset", int64(q.Offset))
 	}
 	return &v
@@ -164,12 +165,13 @@ func (c *Client) ChatReportSummary(ctx context.Context, q SummaryQuery) ([]Summa
 	if err := q.Validate(c.Location()); err != nil {
 		return nil, err
 	}
-	return c.page(ctx, &q)
+	return c.page(ctx, &q, false)
 }
 
-func (c *Client) page(ctx context.Context, q *SummaryQuery) ([]SummaryRow, error) {
+// page fetches one page; paging writes limit and offset explicitly.
+func (c *Client) page(ctx context.Context, q *SummaryQuery, paging bool) ([]SummaryRow, error) {
 	req := &transport.Request{
-		Method: http.MethodGet, Path: "/chats/reports/summary", Query: q.query(c.Location()),
+		Method: http.MethodGet, Path: "/chats/reports/summary", Query: q.query(c.Location(), paging),
 		Idempotent: true, Endpoint: endpointSummary,
 	}
 	var rows []SummaryRow
@@ -195,18 +197,7 @@ func (c *Client) AllChatReportSummary(ctx context.Context, q SummaryQuery) iter.
 	return paging.Offset(ctx, q.Offset, limit, func(ctx context.Context, offset, limit int) ([]SummaryRow, error) {
 		page := q
 		page.Offset, page.Limit = offset, limit
-		v := page.query(c.Location())
-		if offset == 0 {
-			v.AddInt("offset", 0) // say it explicitly on every page
-		}
-		req := &transport.Request{
-			Method: http.MethodGet, Path: "/chats/reports/summary", Query: v, Idempotent: true, Endpoint: endpointSummary,
-		}
-		var rows []SummaryRow
-		if err := c.t.Do(ctx, req, &rows); err != nil {
-			return nil, err
-		}
-		return rows, nil
+		return c.page(ctx, &page, true)
 	})
 }
 
