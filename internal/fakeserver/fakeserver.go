@@ -34,6 +34,10 @@ type Fault struct {
 	Drop bool
 	// Truncate serves the real answer but cuts the body in half.
 	Truncate bool
+	// Cut serves the first half of the real answer as if it were all of
+	// it (no Content-Length of the full size, connection closed): a body
+	// cut short that a client can only notice by checking its size.
+	Cut bool
 	// Delay waits before answering (or until the client gives up).
 	Delay time.Duration
 }
@@ -115,13 +119,20 @@ func (f *Faults) Handler(next http.Handler) http.Handler {
 			panic(http.ErrAbortHandler) // net/http closes the connection, no answer
 		case fault.Status != 0:
 			writeFault(w, fault, f.ErrorBody)
-		case fault.Truncate:
+		case fault.Truncate || fault.Cut:
 			rec := httptest.NewRecorder()
 			next.ServeHTTP(rec, r)
 			for k, v := range rec.Header() {
 				w.Header()[k] = v
 			}
 			full := rec.Body.Bytes()
+			if fault.Cut {
+				w.Header().Del("Content-Length")
+				w.Header().Set("Connection", "close")
+				w.WriteHeader(rec.Code)
+				_, _ = w.Write(full[:len(full)/2])
+				return // net/http ends the unsized body by closing the connection
+			}
 			w.Header().Set("Content-Length", strconv.Itoa(len(full)))
 			w.WriteHeader(rec.Code)
 			_, _ = w.Write(full[:len(full)/2])

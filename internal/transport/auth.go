@@ -2,63 +2,111 @@ package transport
 
 import (
 	"context"
+	"encoding/base64"
 	"errors"
 	"fmt"
 	"net/http"
 	"strings"
+
+	"github.com/contactkit/contactkit"
 )
 
-// Auth adds credentials to an outgoing request.
+// Auth adds credentials to one attempt of a request. The transport calls
+// it for every attempt, so a rotating token is fetched fresh for each
+// resend, and only for requests to the client's own host, so a redirect
+// elsewhere never carries them.
 type Auth interface {
-	// Apply sets the credentials on req. It is called once per call, before
-	// the first attempt.
-	Apply(ctx context.Context, req *http.Request) error
+	apply(ctx context.Context, req *http.Request, r *Redactor) error
 }
-
-// TokenFunc returns a bearer token for one call, so that callers can refresh
-// expiring tokens.
-type TokenFunc func(ctx context.Context) (string, error)
 
 type noAuth struct{}
 
-func (noAuth) Apply(context.Context, *http.Request) error { return nil }
+func (noAuth) apply(context.Context, *http.Request, *Redactor) error { return nil }
 
-// NoAuth sends no credentials.
+// NoAuth sends no credentials (web chat, whose keys travel in bodies; the
+// chat export, whose templates write their own headers).
 func NoAuth() Auth { return noAuth{} }
 
-type bearer struct{ token TokenFunc }
+type bearer struct{ src contactkit.TokenSource }
 
-func (b bearer) Apply(ctx context.Context, req *http.Request) error {
-	tok, err := b.token(ctx)
+func (b bearer) apply(ctx context.Context, req *http.Request, r *Redactor) error {
+	tok, err := b.Token(ctx, r)
 	if err != nil {
-		return fmt.Errorf("contactkit: getting bearer token: %w", err)
-	}
-	if err := checkCredential(tok); err != nil {
 		return err
 	}
 	req.Header.Set("Authorization", "Bearer "+tok)
 	return nil
 }
 
-// BearerToken sends "Authorization: Bearer <token>". An empty token is
-// reported by ValidateToken before use.
-func BearerToken(token string) Auth {
-	return bearer{token: func(context.Context) (string, error) { return token, nil }}
+// Token fetches a token from the source, registers it with r and checks
+// that it can be sent.
+func (b bearer) Token(ctx context.Context, r *Redactor) (string, error) {
+	tok, err := b.src.Token(ctx)
+	if err != nil {
+		return "", fmt.Errorf("contactkit: getting bearer token: %w", r.Error(err))
+	}
+	r.Add(tok)
+	if err := checkCredential(tok); err != nil {
+		return "", err
+	}
+	return tok, nil
 }
 
-// BearerFunc sends "Authorization: Bearer <token>" with a token fetched from
-// fn for every call.
-func BearerFunc(fn TokenFunc) Auth { return bearer{token: fn} }
+// BearerAuth sends "Authorization: Bearer <token>" with a token from src
+// on every attempt. field names the constructor argument in a
+// *ValidationError: a nil source or an empty or multi-line static token is
+// refused here, before any request.
+func BearerAuth(field string, src contactkit.TokenSource) (Auth, error) {
+	switch s := src.(type) {
+	case nil:
+		return nil, Invalid(field, "is required")
+	case contactkit.StaticToken:
+		if checkCredential(string(s)) != nil {
+			return nil, Invalid(field, "must be non-empty and hold no CR or LF")
+		}
+	case contactkit.TokenFunc:
+		if s == nil {
+			return nil, Invalid(field, "is a nil function")
+		}
+	}
+	return bearer{src: src}, nil
+}
 
-type basic struct{ user, password string }
+type basic struct {
+	user, password string
+	header         string
+}
 
-func (b basic) Apply(_ context.Context, req *http.Request) error {
-	req.SetBasicAuth(b.user, b.password)
+func (b basic) apply(_ context.Context, req *http.Request, _ *Redactor) error {
+	req.Header.Set("Authorization", b.header)
 	return nil
 }
 
-// Basic sends HTTP Basic credentials.
-func Basic(user, password string) Auth { return basic{user: user, password: password} }
+// BasicAuth sends HTTP Basic credentials. field names the constructor
+// argument in a *ValidationError.
+func BasicAuth(field string, c contactkit.BasicAuth) (Auth, error) {
+	if c.User == "" || strings.ContainsAny(c.User, ":\r\n") {
+		return nil, Invalid(field+".User", "must be non-empty and hold no colon, CR or LF")
+	}
+	if strings.ContainsAny(c.Password, "\r\n") {
+		return nil, Invalid(field+".Password", "must hold no CR or LF")
+	}
+	cred := base64.StdEncoding.EncodeToString([]byte(c.User + ":" + c.Password))
+	return basic{user: c.User, password: c.Password, header: "Basic " + cred}, nil
+}
+
+// fixedSecrets are the secrets an Auth carries for its lifetime.
+func fixedSecrets(a Auth) []string {
+	switch a := a.(type) {
+	case bearer:
+		if s, ok := a.src.(contactkit.StaticToken); ok {
+			return []string{string(s)}
+		}
+	case basic:
+		return []string{a.password, strings.TrimPrefix(a.header, "Basic ")}
+	}
+	return nil
+}
 
 // checkCredential rejects credentials that cannot be sent in a header. The
 // error never repeats the credential.
@@ -72,54 +120,14 @@ func checkCredential(c string) error {
 	return nil
 }
 
-// TokenOption builds the Bearer option of a package, refusing an empty
-// token at NewClient time.
-func TokenOption(name, token string) Option {
-	return func(s *Settings) error {
-		if err := checkCredential(token); err != nil {
-			return optionError(name, "token must be non-empty and hold no CR or LF")
-		}
-		s.Auth = BearerToken(token)
-		return nil
-	}
-}
-
-// TokenFuncOption builds the refreshing Bearer option of a package.
-func TokenFuncOption(name string, fn TokenFunc) Option {
-	return func(s *Settings) error {
-		if fn == nil {
-			return optionError(name, "token function is nil")
-		}
-		s.Auth = BearerFunc(fn)
-		return nil
-	}
-}
-
-// BasicOption builds the HTTP Basic option of a package.
-func BasicOption(name, user, password string) Option {
-	return func(s *Settings) error {
-		if user == "" || strings.ContainsAny(user, ":\r\n") {
-			return optionError(name, "user must be non-empty and hold no colon, CR or LF")
-		}
-		s.Auth = Basic(user, password)
-		return nil
-	}
-}
-
-// BearerTokenOf returns the token a bearer Auth would send, for protocols
-// that carry it elsewhere (a websocket's auth_token query parameter). ok is
-// false for other kinds of Auth.
-func BearerTokenOf(ctx context.Context, a Auth) (token string, ok bool, err error) {
-	b, isBearer := a.(bearer)
+// BearerToken returns the token the client's bearer auth sends now, for a
+// protocol that carries it elsewhere too (the Avaya websocket's auth_token
+// query parameter). ok is false when the client has no bearer auth.
+func (c *Client) BearerToken(ctx context.Context) (token string, ok bool, err error) {
+	b, isBearer := c.auth.(bearer)
 	if !isBearer {
 		return "", false, nil
 	}
-	tok, err := b.token(ctx)
-	if err != nil {
-		return "", true, fmt.Errorf("contactkit: getting bearer token: %w", err)
-	}
-	if err := checkCredential(tok); err != nil {
-		return "", true, err
-	}
-	return tok, true, nil
+	tok, err := b.Token(ctx, c.redact)
+	return tok, true, err
 }

@@ -11,7 +11,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"log/slog"
 	"mime"
 	"net/http"
 	"net/url"
@@ -20,69 +19,135 @@ import (
 
 	"github.com/hashicorp/go-cleanhttp"
 	"github.com/hashicorp/go-retryablehttp"
+
+	"github.com/contactkit/contactkit"
 )
 
-// Client sends requests to one API base URL.
+// Client sends requests to one API base URL. Every request it makes, by
+// Send/Do or through HTTPClient (a websocket dial, the SQS client), goes
+// through one stack: go-retryablehttp's loop under the SDK's policy, then
+// the attempt RoundTripper (User-Agent, credentials, operation name,
+// progress timeout, log), then the user's wrapper, then the base
+// transport.
 type Client struct {
 	base     *url.URL
 	baseText string // base without a trailing slash
 	rc       *retryablehttp.Client
+	hc       *http.Client // the wrapped stack; rc.HTTPClient is hc
 	settings Settings
-	ua       string
+	auth     Auth
+	redact   *Redactor
+	at       *attempt
 }
 
-// New builds a Client for baseURL, which must be an absolute http(s) URL.
-func New(baseURL string, s *Settings) (*Client, error) {
+// New builds a Client for baseURL, which must be an absolute http(s) URL,
+// authenticating with auth (NoAuth for none).
+func New(baseURL string, auth Auth, s *Settings) (*Client, error) {
 	base, err := ParseBaseURL(baseURL, "http", "https")
 	if err != nil {
 		return nil, err
 	}
-	hc := s.HTTPClient
-	if hc == nil {
-		hc = cleanhttp.DefaultPooledClient()
+	return build(base, auth, s), nil
+}
+
+// NewAbsolute builds a Client with no base URL, for APIs whose every
+// request names its own absolute URL (Request.URL), such as configured
+// webhook posts. It sends no credentials of its own.
+func NewAbsolute(s *Settings) *Client { return build(nil, NoAuth(), s) }
+
+func build(base *url.URL, auth Auth, s *Settings) *Client {
+	if auth == nil {
+		auth = NoAuth()
 	}
-	if s.Logger != nil {
-		copied := *hc
-		next := copied.Transport
-		if next == nil {
-			next = http.DefaultTransport
-		}
-		copied.Transport = &logTransport{next: next, log: s.Logger}
-		hc = &copied
+	r := &Redactor{}
+	for _, secret := range fixedSecrets(auth) {
+		r.AddFixed(secret)
+	}
+	src := s.HTTPClient
+	if src == nil {
+		src = cleanhttp.DefaultPooledClient()
+	}
+	hc := *src
+	next := hc.Transport
+	if next == nil {
+		next = http.DefaultTransport
+	}
+	if s.Wrap != nil {
+		next = s.Wrap(next)
 	}
 	ua := "contactkit/" + Version
 	if s.UserAgent != "" {
 		ua = s.UserAgent + " " + ua
 	}
-	c := &Client{
-		base:     base,
-		baseText: strings.TrimSuffix(base.String(), "/"),
-		settings: *s,
-		ua:       ua,
-		rc: &retryablehttp.Client{
-			HTTPClient:   hc,
-			Logger:       nil, // go-retryablehttp's own logger prints secrets: off
-			RetryWaitMin: s.Retry.MinWait,
-			RetryWaitMax: s.Retry.MaxWait,
-			RetryMax:     s.Retry.MaxAttempts - 1,
-			CheckRetry:   checkRetry,
-			Backoff:      backoff,
-			ErrorHandler: retryablehttp.PassthroughErrorHandler,
-		},
+	at := &attempt{next: next, ua: ua, auth: auth, redact: r, log: s.Logger, timeout: s.ResponseTimeout}
+	hc.Transport = at
+	c := &Client{base: base, settings: *s, auth: auth, redact: r, hc: &hc, at: at}
+	if base != nil {
+		c.baseText = strings.TrimSuffix(base.String(), "/")
 	}
-	return c, nil
+	c.rc = c.retryClient(c.hc)
+	return c
 }
 
-// NewAbsolute builds a Client with no base URL, for APIs whose every
-// request names its own absolute URL (Request.URL), such as configured
-// webhook posts.
-func NewAbsolute(s *Settings) *Client {
-	c, err := New("http://absolute.invalid", s)
-	if err != nil {
-		panic(err) // the fixed base always parses
+// retryClient is go-retryablehttp's loop under the SDK's policy. Before
+// every retry, PrepareRetry applies the credentials again, so a rotating
+// token is fetched fresh for each attempt.
+func (c *Client) retryClient(hc *http.Client) *retryablehttp.Client {
+	p := c.settings.Retry
+	return &retryablehttp.Client{
+		PrepareRetry: c.at.prepare,
+		HTTPClient:   hc,
+		Logger:       nil, // go-retryablehttp's own logger prints secrets: off
+		RetryWaitMin: p.MinWait,
+		RetryWaitMax: p.MaxWait,
+		RetryMax:     p.MaxAttempts - 1,
+		CheckRetry:   checkRetry,
+		Backoff:      backoff,
+		ErrorHandler: retryablehttp.PassthroughErrorHandler,
 	}
-	c.base, c.baseText = nil, ""
-	return c
+}
+
+// WithCookieJar returns a client that shares everything with c (stack,
+// credentials, redactor) but keeps cookies in jar: one web chat session.
+func (c *Client) WithCookieJar(jar http.CookieJar) *Client {
+	cp := *c
+	hc := *c.hc
+	hc.Jar = jar
+	cp.hc = &hc
+	cp.rc = cp.retryClient(&hc)
+	return &cp
+}
+
+// HTTPClient is the client's whole HTTP stack, for requests that do not
+// fit Send: a websocket dial or an AWS SDK client. Give such a request a
+// context from CallContext so that it is named, and authenticated when it
+// goes to the client's host.
+func (c *Client) HTTPClient() *http.Client { return c.hc }
+
+// CallContext returns ctx prepared for one request sent through
+// HTTPClient: operation named endpoint, credentials applied on every
+// attempt when withAuth is set and the request goes to the base URL's
+// host.
+func (c *Client) CallContext(ctx context.Context, endpoint string, withAuth bool) context.Context {
+	cs := &callState{endpoint: endpoint}
+	if withAuth && c.base != nil {
+		cs.authHost = c.base.Host
+	}
+	return context.WithValue(ctx, callStateKey{}, cs)
+}
+
+// Redactor removes the client's secrets from text; it knows every
+// credential the client was given or fetched.
+func (c *Client) Redactor() *Redactor { return c.redact }
+
+// Retry is the client's retry policy.
+func (c *Client) Retry() contactkit.RetryPolicy { return c.settings.Retry }
+
+// Wait sleeps before try attempt+1 (attempt counts from 0) of a retry,
+// redial or poll, as the client's RetryPolicy spaces them; it returns
+// ctx's error if ctx ends first.
+func (c *Client) Wait(ctx context.Context, attempt int) error {
+	return Sleep(ctx, Backoff(c.settings.Retry.MinWait, c.settings.Retry.MaxWait, attempt))
 }
 
 // ParseBaseURL checks that raw is an absolute URL with one of the schemes,
@@ -116,9 +181,6 @@ func (c *Client) BaseURL() *url.URL {
 	return &u
 }
 
-// Settings returns the options the client was built with.
-func (c *Client) Settings() Settings { return c.settings }
-
 // Location is the zone of the server's zone-less timestamps (UTC unless
 // set).
 func (c *Client) Location() *time.Location {
@@ -148,16 +210,24 @@ type Request struct {
 	RetryStatuses []int
 	// Accept lists non-2xx statuses handed back as responses, not errors.
 	Accept []int
-	// Endpoint names the call in errors and logs ("GET /acd/events");
-	// Method and Path when empty.
+	// Endpoint names the call in errors, logs and OperationName
+	// ("GET /acd/events"); Method and Path when empty.
 	Endpoint string
+	// Secrets are values in this request (an API key, a captcha token)
+	// that must not show up in logs or errors.
+	Secrets []string
 }
 
-func (r *Request) endpoint() string {
+// endpoint names r for errors, logs and OperationName. A package's
+// Endpoint is a fixed template ("GET /acd/events/event/{id}"); the
+// default name holds the path, which can hold a secret, so the client's
+// known secrets are taken out of it (by value: cheap enough for every
+// call; logs and errors redact fully when they are written).
+func (c *Client) endpoint(r *Request) string {
 	if r.Endpoint != "" {
 		return r.Endpoint
 	}
-	return r.Method + " " + r.Path
+	return c.redact.Values(r.Method + " " + r.Path)
 }
 
 // URL is the full request URL.
@@ -183,30 +253,42 @@ func (c *Client) Do(ctx context.Context, r *Request, out any) error {
 	if out == nil {
 		return nil
 	}
-	return c.DecodeJSON(r.endpoint(), resp, out)
+	return c.DecodeJSON(c.endpoint(r), resp, out)
 }
 
 // Send sends r and returns the response with its body unread, for
 // streaming. The caller must close the body. Non-2xx answers (other than
-// r.Accept) are returned as *APIError with the body closed.
+// r.Accept) are returned as *APIError with the body closed. Path segments
+// that are empty, "." or ".." are a *ValidationError before anything is
+// sent.
 func (c *Client) Send(ctx context.Context, r *Request) (*http.Response, error) {
+	if err := checkPath(r.Path); err != nil {
+		return nil, err
+	}
+	for _, s := range r.Secrets {
+		c.redact.Add(s)
+	}
+	endpoint := c.endpoint(r)
 	var body any
 	contentType := r.ContentType
 	switch {
 	case r.JSON != nil:
 		b, err := json.Marshal(r.JSON)
 		if err != nil {
-			return nil, fmt.Errorf("contactkit: encoding %s request: %w", r.endpoint(), err)
+			return nil, fmt.Errorf("contactkit: encoding %s request: %w", endpoint, c.redact.Error(err))
 		}
 		body, contentType = b, "application/json"
 	case r.Body != nil:
 		body = r.Body
 	}
-	cs := &callState{idempotent: r.Idempotent, retryStatuses: r.RetryStatuses}
+	cs := &callState{idempotent: r.Idempotent, retryStatuses: r.RetryStatuses, endpoint: endpoint}
+	if c.base != nil {
+		cs.authHost = c.base.Host
+	}
 	ctx = context.WithValue(ctx, callStateKey{}, cs)
 	req, err := retryablehttp.NewRequestWithContext(ctx, r.Method, c.URL(r), body)
 	if err != nil {
-		return nil, fmt.Errorf("contactkit: building %s request: %s", r.endpoint(), RedactText(err.Error()))
+		return nil, fmt.Errorf("contactkit: building %s request: %s", endpoint, c.redact.Text(err.Error()))
 	}
 	for k, v := range c.settings.Header {
 		req.Header[k] = v
@@ -214,19 +296,18 @@ func (c *Client) Send(ctx context.Context, r *Request) (*http.Response, error) {
 	for k, v := range r.Header {
 		req.Header[k] = v
 	}
-	req.Header.Set("User-Agent", c.ua)
 	if req.Header.Get("Accept") == "" {
 		req.Header.Set("Accept", "application/json")
 	}
 	if contentType != "" {
 		req.Header.Set("Content-Type", contentType)
 	}
-	if err := c.settings.Auth.Apply(ctx, req.Request); err != nil {
+	if err := c.at.prepare(req.Request); err != nil {
 		return nil, err
 	}
 	resp, err := c.rc.Do(req)
 	if err != nil {
-		return nil, requestError(ctx, r.Method, req.URL, err)
+		return nil, c.requestError(ctx, r.Method, req.URL, err)
 	}
 	if resp.StatusCode >= 200 && resp.StatusCode <= 299 {
 		return resp, nil
@@ -236,22 +317,49 @@ func (c *Client) Send(ctx context.Context, r *Request) (*http.Response, error) {
 			return resp, nil
 		}
 	}
+	return nil, c.ErrorFromResponse(r.Method, req.URL, resp)
+}
+
+// ErrorFromResponse reads (part of) a non-success answer, closes its body
+// and returns the *APIError for it, with the client's secrets removed.
+func (c *Client) ErrorFromResponse(method string, u *url.URL, resp *http.Response) *APIError {
 	defer CloseBody(resp.Body)
-	raw, _ := io.ReadAll(io.LimitReader(resp.Body, 64<<10))
-	return nil, NewAPIError(r.Method, RedactURL(req.URL), resp.StatusCode, resp.Header, raw)
+	raw, _ := io.ReadAll(io.LimitReader(resp.Body, maxErrorRead))
+	return NewAPIError(c.redact, method, u, resp.StatusCode, resp.Header, raw)
+}
+
+// checkPath refuses path segments that a server or proxy would resolve
+// (".", "..") or that make an empty parameter (a//b).
+func checkPath(p string) error {
+	if p == "" {
+		return nil
+	}
+	segs := strings.Split(strings.TrimPrefix(p, "/"), "/")
+	for i, s := range segs {
+		switch s {
+		case ".", "..":
+			return Invalid("path", "segment %d of %q is %q; path parameters cannot be . or ..", i+1, p, s)
+		case "":
+			if i < len(segs)-1 || len(segs) == 1 {
+				return Invalid("path", "segment %d of %q is empty; path parameters cannot be empty", i+1, p)
+			}
+		}
+	}
+	return nil
 }
 
 // requestError turns a failure without an answer into an error that names
-// the call with secrets removed; a cancelled context stays matchable.
-func requestError(ctx context.Context, method string, u *url.URL, err error) error {
+// the call with secrets removed; a cancelled context and a timeout stay
+// matchable with errors.Is.
+func (c *Client) requestError(ctx context.Context, method string, u *url.URL, err error) error {
 	if ctxErr := ctx.Err(); ctxErr != nil {
-		return fmt.Errorf("contactkit: %s %s: %w", method, RedactURL(u), ctxErr)
+		return fmt.Errorf("contactkit: %s %s: %w", method, c.redact.URL(u), ctxErr)
 	}
 	var ue *url.Error
 	if errors.As(err, &ue) {
-		return &url.Error{Op: ue.Op, URL: RedactURL(u), Err: ue.Err}
+		err = ue.Err
 	}
-	return &url.Error{Op: method, URL: RedactURL(u), Err: err}
+	return &url.Error{Op: method, URL: c.redact.URL(u), Err: c.redact.Error(err)}
 }
 
 // DecodeJSON decodes resp's body into out, capped at MaxResponseBytes, and
@@ -271,6 +379,8 @@ func (c *Client) DecodeJSON(endpoint string, resp *http.Response, out any) error
 
 func (c *Client) decodeError(endpoint, ct string, lr *LimitedReader, err error) error {
 	switch {
+	case errors.Is(err, ErrTimeout) || errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded):
+		// a stalled or cancelled read, not a bad body: keep it matchable
 	case lr.Exceeded:
 		err = fmt.Errorf("%w: over %d bytes", ErrTooLarge, c.settings.MaxResponseBytes)
 	case errors.Is(err, io.EOF):
@@ -324,39 +434,4 @@ func (l *LimitedReader) Read(p []byte) (int, error) {
 func CloseBody(b io.ReadCloser) {
 	_, _ = io.CopyN(io.Discard, b, 64<<10)
 	_ = b.Close()
-}
-
-// logTransport writes one debug record per attempt. It sees each attempt
-// because go-retryablehttp calls the http.Client once per try.
-type logTransport struct {
-	next http.RoundTripper
-	log  *slog.Logger
-}
-
-func (t *logTransport) RoundTrip(req *http.Request) (*http.Response, error) {
-	cs := stateFrom(req.Context())
-	cs.attempt++
-	start := time.Now()
-	resp, err := t.next.RoundTrip(req)
-	attrs := []slog.Attr{
-		slog.String("method", req.Method),
-		slog.String("url", RedactURL(req.URL)),
-		slog.Int("attempt", cs.attempt),
-		slog.Duration("duration", time.Since(start)),
-	}
-	if err != nil {
-		attrs = append(attrs, slog.String("error", RedactText(err.Error())))
-	} else {
-		attrs = append(attrs, slog.Int("status", resp.StatusCode))
-	}
-	t.log.LogAttrs(req.Context(), slog.LevelDebug, "contactkit: http attempt", attrs...)
-	return resp, err
-}
-
-// CloseIdleConnections lets http.Client.CloseIdleConnections reach the
-// wrapped transport.
-func (t *logTransport) CloseIdleConnections() {
-	if ci, ok := t.next.(interface{ CloseIdleConnections() }); ok {
-		ci.CloseIdleConnections()
-	}
 }

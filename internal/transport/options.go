@@ -7,53 +7,45 @@ import (
 	"net/http"
 	"strings"
 	"time"
+
+	"github.com/contactkit/contactkit"
 )
 
 // Version is the SDK version sent in the User-Agent header.
-const Version = "0.1.0"
-
-// DefaultMaxResponseBytes caps a buffered response body (32 MiB) so that a
-// runaway server yields an error instead of exhausting memory.
-const DefaultMaxResponseBytes int64 = 32 << 20
-
-// RetryPolicy says how often and how long a retryable call is tried again.
-type RetryPolicy struct {
-	// MaxAttempts counts the first try; 1 means no retry.
-	MaxAttempts int
-	// MinWait is the first backoff; each further wait doubles, with jitter.
-	MinWait time.Duration
-	// MaxWait caps every wait, including one asked for by Retry-After.
-	MaxWait time.Duration
-}
-
-// DefaultRetryPolicy is used unless WithRetry or WithoutRetry says otherwise.
-var DefaultRetryPolicy = RetryPolicy{MaxAttempts: 4, MinWait: 200 * time.Millisecond, MaxWait: 10 * time.Second}
+const Version = contactkit.Version
 
 // Settings is what the options of every API package configure.
 type Settings struct {
 	HTTPClient       *http.Client
 	UserAgent        string // product token put before contactkit/<version>
 	Logger           *slog.Logger
-	Retry            RetryPolicy
+	Retry            contactkit.RetryPolicy
 	MaxResponseBytes int64
-	Auth             Auth
-	Header           http.Header    // sent with every request (Accept-Language, say)
-	Location         *time.Location // zone of the server's zone-less timestamps; nil: the package default
+	// ResponseTimeout bounds each attempt's wait for progress: for the
+	// response headers, and for each read of the body.
+	ResponseTimeout time.Duration
+	// Wrap wraps the RoundTripper under every request (tracing, metrics).
+	Wrap     func(http.RoundTripper) http.RoundTripper
+	Header   http.Header    // sent with every request (Accept-Language, say)
+	Location *time.Location // zone of the server's zone-less timestamps; nil: the package default
 }
 
-// Option configures a client. It is checked when applied, so a bad option
-// is an error from NewClient rather than from the first call.
+// Option configures Settings. API packages wrap it in an Option type of
+// their own, so that one package's option does not compile in another's
+// constructor.
 type Option func(*Settings) error
 
-// NewSettings applies opts over the defaults.
-func NewSettings(opts []Option) (*Settings, error) {
+// NewSettings applies opts over the defaults; unwrap turns a package's
+// own option into the transport's.
+func NewSettings[O any](opts []O, unwrap func(O) Option) (*Settings, error) {
 	s := &Settings{
-		Retry:            DefaultRetryPolicy,
-		MaxResponseBytes: DefaultMaxResponseBytes,
-		Auth:             NoAuth(),
+		Retry:            contactkit.DefaultRetryPolicy,
+		MaxResponseBytes: contactkit.DefaultMaxResponseBytes,
+		ResponseTimeout:  contactkit.DefaultResponseTimeout,
 		Header:           http.Header{},
 	}
-	for _, opt := range opts {
+	for _, o := range opts {
+		opt := unwrap(o)
 		if opt == nil {
 			return nil, errors.New("contactkit: nil option")
 		}
@@ -68,8 +60,8 @@ func optionError(name, reason string) error {
 	return fmt.Errorf("contactkit: %s: %s", name, reason)
 }
 
-// WithHTTPClient sets the *http.Client that carries requests (proxies, TLS,
-// timeouts). The client is not modified.
+// WithHTTPClient sets the *http.Client that carries requests (proxies,
+// TLS). The client is not modified; its Transport is wrapped.
 func WithHTTPClient(hc *http.Client) Option {
 	return func(s *Settings) error {
 		if hc == nil {
@@ -93,9 +85,7 @@ func WithUserAgent(product string) Option {
 	}
 }
 
-// WithLogger logs one debug record per HTTP attempt: method, URL with
-// secrets removed, status, attempt number and duration. Nothing secret is
-// ever logged.
+// WithLogger logs one debug record per HTTP attempt.
 func WithLogger(l *slog.Logger) Option {
 	return func(s *Settings) error {
 		if l == nil {
@@ -106,8 +96,8 @@ func WithLogger(l *slog.Logger) Option {
 	}
 }
 
-// WithRetry sets the retry policy for calls that are safe to repeat.
-func WithRetry(p RetryPolicy) Option {
+// WithRetry sets the retry policy.
+func WithRetry(p contactkit.RetryPolicy) Option {
 	return func(s *Settings) error {
 		switch {
 		case p.MaxAttempts < 1:
@@ -130,8 +120,7 @@ func WithoutRetry() Option {
 	}
 }
 
-// WithMaxResponseBytes caps buffered response bodies (default 32 MiB).
-// Streamed bodies (audio, exports) are not capped.
+// WithMaxResponseBytes caps buffered response bodies.
 func WithMaxResponseBytes(n int64) Option {
 	return func(s *Settings) error {
 		if n <= 0 {
@@ -142,26 +131,41 @@ func WithMaxResponseBytes(n int64) Option {
 	}
 }
 
-// WithAuth sets how requests authenticate.
-func WithAuth(a Auth) Option {
+// WithResponseTimeout sets how long an attempt may go without progress.
+func WithResponseTimeout(d time.Duration) Option {
 	return func(s *Settings) error {
-		if a == nil {
-			return optionError("WithAuth", "auth is nil")
+		if d <= 0 {
+			return optionError("WithResponseTimeout", "timeout must be positive")
 		}
-		s.Auth = a
+		s.ResponseTimeout = d
+		return nil
+	}
+}
+
+// WithTransportWrapper wraps the RoundTripper under every request.
+func WithTransportWrapper(wrap func(http.RoundTripper) http.RoundTripper) Option {
+	return func(s *Settings) error {
+		if wrap == nil {
+			return optionError("WithTransportWrapper", "wrapper is nil")
+		}
+		if prev := s.Wrap; prev != nil {
+			s.Wrap = func(rt http.RoundTripper) http.RoundTripper { return wrap(prev(rt)) }
+		} else {
+			s.Wrap = wrap
+		}
 		return nil
 	}
 }
 
 // WithHeader adds a header sent with every request. Authorization cannot be
-// set this way: use the package's auth option.
+// set this way.
 func WithHeader(name, value string) Option {
 	return func(s *Settings) error {
 		if name == "" || strings.ContainsAny(name+value, "\r\n") {
 			return optionError("WithHeader", "header name must be non-empty and neither part may hold CR or LF")
 		}
 		if http.CanonicalHeaderKey(name) == "Authorization" {
-			return optionError("WithHeader", "set Authorization with the auth option")
+			return optionError("WithHeader", "set Authorization with the auth argument")
 		}
 		s.Header.Set(name, value)
 		return nil

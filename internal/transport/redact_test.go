@@ -105,41 +105,41 @@ func TestNoSecretInLogsOrErrors(t *testing.T) {
 	}
 	scenarios := []scenario{}
 	for _, status := range []int{400, 401, 403, 404, 409, 423, 429, 500, 503} {
-		for _, auth := range []Auth{BearerToken(secretBearer), Basic("api-user", secretPassword)} {
+		for _, auth := range []Auth{bearerToken(t, secretBearer), basicAuth(t, "api-user", secretPassword)} {
 			scenarios = append(scenarios, scenario{fmt.Sprintf("status %d", status), statusServer(status), auth})
 		}
 	}
 	scenarios = append(scenarios,
-		scenario{"success echo", statusServer(200), BearerToken(secretBearer)},
+		scenario{"success echo", statusServer(200), bearerToken(t, secretBearer)},
 		scenario{"connection refused", func(t *testing.T) string {
 			ln, err := net.Listen("tcp", "127.0.0.1:0")
 			require.NoError(t, err)
 			addr := ln.Addr().String()
 			_ = ln.Close()
 			return "http://" + addr
-		}, BearerToken(secretBearer)},
+		}, bearerToken(t, secretBearer)},
 		scenario{"connection reset", func(t *testing.T) string {
 			srv, f := testServer(t, echo(200))
 			f.Inject(10, fakeserver.Fault{Drop: true})
 			return srv.URL
-		}, Basic("api-user", secretPassword)},
+		}, basicAuth(t, "api-user", secretPassword)},
 		scenario{"truncated", func(t *testing.T) string {
 			srv, f := testServer(t, echo(200))
 			f.Inject(10, fakeserver.Fault{Truncate: true})
 			return srv.URL
-		}, BearerToken(secretBearer)},
+		}, bearerToken(t, secretBearer)},
 		scenario{"timeout", func(t *testing.T) string {
 			srv, f := testServer(t, echo(200))
 			f.SetDelay(5 * time.Second)
 			return srv.URL
-		}, BearerToken(secretBearer)},
+		}, bearerToken(t, secretBearer)},
 	)
 	for _, sc := range scenarios {
 		t.Run(sc.name, func(t *testing.T) {
 			var logs bytes.Buffer
 			logger := slog.New(slog.NewJSONHandler(&logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
 			base := sc.setup(t)
-			c := newClient(t, base, WithAuth(sc.auth), WithLogger(logger))
+			c := newAuthClient(t, base, sc.auth, WithLogger(logger))
 			ctx, cancel := context.WithTimeout(context.Background(), 300*time.Millisecond)
 			defer cancel()
 			r := secretRequest()

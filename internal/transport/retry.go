@@ -21,6 +21,9 @@ type callState struct {
 	idempotent    bool
 	retryStatuses []int
 	attempt       int
+	endpoint      string // "GET /acd/events", for logs and OperationName
+	authHost      string // the host the client's credentials may go to; "" none
+	prepared      bool   // built by Send: headers set before each attempt
 }
 
 type callStateKey struct{}
@@ -85,19 +88,22 @@ func permanentError(err error) bool {
 }
 
 // backoff is the retry wait: Retry-After (seconds or an HTTP date) when
-// the answer has one, never beyond MaxWait; Backoff otherwise.
+// the answer has one, clamped to [minWait, maxWait] so that 0, a past date
+// or a huge value never make a tight loop or an endless wait; Backoff
+// otherwise (also for a Retry-After that does not parse).
 func backoff(minWait, maxWait time.Duration, attempt int, resp *http.Response) time.Duration {
 	if resp != nil {
 		if d, ok := RetryAfter(resp.Header.Get("Retry-After"), time.Now()); ok {
-			return min(d, maxWait)
+			return min(max(d, minWait), maxWait)
 		}
 	}
 	return Backoff(minWait, maxWait, attempt)
 }
 
-// Backoff is the wait before try attempt+1: minWait·2^attempt, capped at
-// maxWait, with jitter in its upper half so that clients do not retry in
-// step. Every retry and redial of the SDK waits this long.
+// Backoff is the wait before try attempt+1 (attempt counts from 0):
+// minWait·2^attempt, capped at maxWait, with jitter in its upper half so
+// that clients do not retry in step, and never below minWait. Every retry,
+// redial and poll of the SDK waits this long (Client.Wait).
 func Backoff(minWait, maxWait time.Duration, attempt int) time.Duration {
 	wait := maxWait
 	if attempt < 30 {
@@ -106,7 +112,7 @@ func Backoff(minWait, maxWait time.Duration, attempt int) time.Duration {
 		}
 	}
 	half := wait / 2
-	return half + rand.N(half+1)
+	return max(half+rand.N(half+1), min(minWait, maxWait))
 }
 
 // Sleep waits d, or less when ctx ends first; it returns ctx's error then.
@@ -137,7 +143,7 @@ func RetryAfter(v string, now time.Time) (time.Duration, bool) {
 		return time.Duration(secs) * time.Second, true
 	}
 	if t, err := http.ParseTime(v); err == nil {
-		return max(t.Sub(now), 0), true
+		return min(max(t.Sub(now), 0), 24*time.Hour), true
 	}
 	return 0, false
 }

@@ -19,6 +19,7 @@ import (
 	"github.com/stretchr/testify/require"
 	"go.uber.org/goleak"
 
+	"github.com/contactkit/contactkit"
 	"github.com/contactkit/contactkit/internal/fakeserver"
 )
 
@@ -44,11 +45,7 @@ func testServer(t *testing.T, h http.HandlerFunc) (*httptest.Server, *fakeserver
 
 func newClient(t *testing.T, base string, opts ...Option) *Client {
 	t.Helper()
-	s, err := NewSettings(append([]Option{WithRetry(fastRetry)}, opts...))
-	require.NoError(t, err)
-	c, err := New(base, s)
-	require.NoError(t, err)
-	return c
+	return newAuthClient(t, base, NoAuth(), opts...)
 }
 
 func get() *Request { return &Request{Method: http.MethodGet, Path: "/thing", Idempotent: true} }
@@ -280,20 +277,20 @@ func TestAPIErrorBodies(t *testing.T) {
 		{"empty", ``, "", "", nil, 0},
 	}
 	for _, tc := range cases {
-		e := NewAPIError("GET", "https://h/x", 404, tc.header, []byte(tc.body))
+		e := NewAPIError(nil, "GET", &url.URL{Scheme: "https", Host: "h", Path: "/x"}, 404, tc.header, []byte(tc.body))
 		assert.Equal(t, tc.wantMsg, e.Message, tc.name)
 		assert.Equal(t, tc.wantID, e.RequestID, tc.name)
 		assert.Len(t, e.Details, tc.wantDetails, tc.name)
 		assert.ErrorIs(t, e, ErrNotFound)
 	}
-	e := NewAPIError("GET", "u", 400, nil, []byte(`{"errors":[{"message":"m","code":111111}]}`))
+	e := NewAPIError(nil, "GET", &url.URL{Path: "u"}, 400, nil, []byte(`{"errors":[{"message":"m","code":111111}]}`))
 	assert.Equal(t, 111111, e.Details[0].Code)
 	assert.Contains(t, e.Error(), "400 Bad Request: m")
 }
 
 func TestAPIErrorKeepsFirst4KiB(t *testing.T) {
 	body := strings.Repeat("y", 10_000)
-	e := NewAPIError("GET", "u", 500, nil, []byte(body))
+	e := NewAPIError(nil, "GET", &url.URL{Path: "u"}, 500, nil, []byte(body))
 	assert.Len(t, e.Body, MaxErrorBody)
 }
 
@@ -337,7 +334,7 @@ func TestHeadersAndAuth(t *testing.T) {
 		got = r.Header.Clone()
 		_, _ = io.WriteString(w, `{}`)
 	})
-	c := newClient(t, srv.URL, WithAuth(BearerToken("tok-1")), WithUserAgent("myapp/2.0"), WithHeader("Accept-Language", "pl"))
+	c := newAuthClient(t, srv.URL, bearerToken(t, "tok-1"), WithUserAgent("myapp/2.0"), WithHeader("Accept-Language", "pl"))
 	require.NoError(t, c.Do(context.Background(), post(), nil))
 	assert.Equal(t, "Bearer tok-1", got.Get("Authorization"))
 	assert.Equal(t, "myapp/2.0 contactkit/"+Version, got.Get("User-Agent"))
@@ -345,22 +342,22 @@ func TestHeadersAndAuth(t *testing.T) {
 	assert.Equal(t, "pl", got.Get("Accept-Language"))
 
 	calls := 0
-	c = newClient(t, srv.URL, WithAuth(BearerFunc(func(context.Context) (string, error) {
+	c = newAuthClient(t, srv.URL, bearerFunc(t, func(context.Context) (string, error) {
 		calls++
 		return "fresh-" + string(rune('0'+calls)), nil
-	})))
+	}))
 	require.NoError(t, c.Do(context.Background(), get(), nil))
 	require.NoError(t, c.Do(context.Background(), get(), nil))
 	assert.Equal(t, "Bearer fresh-2", got.Get("Authorization"), "the token function is asked for every call")
 
-	c = newClient(t, srv.URL, WithAuth(Basic("api-user", "pa:ss")))
+	c = newAuthClient(t, srv.URL, basicAuth(t, "api-user", "pa:ss"))
 	require.NoError(t, c.Do(context.Background(), get(), nil))
 	user, pass, ok := (&http.Request{Header: got}).BasicAuth()
 	assert.True(t, ok)
 	assert.Equal(t, "api-user", user)
 	assert.Equal(t, "pa:ss", pass)
 
-	c = newClient(t, srv.URL, WithAuth(BearerFunc(func(context.Context) (string, error) { return "", errors.New("vault down") })))
+	c = newAuthClient(t, srv.URL, bearerFunc(t, func(context.Context) (string, error) { return "", errors.New("vault down") }))
 	assert.ErrorContains(t, c.Do(context.Background(), get(), nil), "vault down")
 }
 
@@ -406,17 +403,26 @@ func TestOptionsChecked(t *testing.T) {
 	bad := []Option{
 		WithHTTPClient(nil), WithLogger(nil), WithUserAgent(" "), WithUserAgent("a\nb"),
 		WithRetry(RetryPolicy{}), WithRetry(RetryPolicy{MaxAttempts: 2, MinWait: time.Second, MaxWait: time.Millisecond}),
-		WithMaxResponseBytes(0), WithAuth(nil), WithHeader("Authorization", "x"), WithHeader("X", "a\r\nb"),
-		WithLocation(nil), TokenOption("WithToken", ""), TokenOption("WithToken", "a\nb"),
-		TokenFuncOption("WithTokenFunc", nil), BasicOption("WithBasicAuth", "", "p"), BasicOption("WithBasicAuth", "a:b", "p"), nil,
+		WithMaxResponseBytes(0), WithHeader("Authorization", "x"), WithHeader("X", "a\r\nb"),
+		WithLocation(nil), WithResponseTimeout(0), WithTransportWrapper(nil), nil,
 	}
 	for i, o := range bad {
-		_, err := NewSettings([]Option{o})
+		_, err := NewSettings([]Option{o}, same)
 		assert.Error(t, err, "option %d", i)
 	}
-	s, err := NewSettings([]Option{WithoutRetry()})
-	require.NoError(t, err)
+	s := settings(t, WithoutRetry())
 	assert.Equal(t, 1, s.Retry.MaxAttempts)
+
+	for _, src := range []contactkit.TokenSource{nil, contactkit.StaticToken(""), contactkit.StaticToken("a\nb"), contactkit.TokenFunc(nil)} {
+		_, err := BearerAuth("token", src)
+		var ve *ValidationError
+		assert.ErrorAs(t, err, &ve, "%#v", src)
+	}
+	for _, b := range []contactkit.BasicAuth{{}, {User: "a:b"}, {User: "a", Password: "x\ny"}} {
+		_, err := BasicAuth("credentials", b)
+		var ve *ValidationError
+		assert.ErrorAs(t, err, &ve, "%#v", b)
+	}
 }
 
 func TestLoggerRecordsEachAttempt(t *testing.T) {
@@ -466,7 +472,7 @@ func TestConcurrentUse(t *testing.T) {
 
 func TestAbsoluteURLClient(t *testing.T) {
 	srv, f := testServer(t, nil)
-	s, err := NewSettings([]Option{WithRetry(fastRetry)})
+	s, err := NewSettings([]Option{WithRetry(fastRetry)}, same)
 	require.NoError(t, err)
 	c := NewAbsolute(s)
 	assert.Nil(t, c.BaseURL())

@@ -1,0 +1,406 @@
+package transport
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"net/http/httptest"
+	"net/url"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/contactkit/contactkit"
+)
+
+// attemptTimes serves status with the given Retry-After and records when
+// each attempt arrived.
+func attemptTimes(t *testing.T, status int, retryAfter string) (*httptest.Server, func() []time.Time) {
+	t.Helper()
+	var mu sync.Mutex
+	var times []time.Time
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
+		mu.Lock()
+		times = append(times, time.Now())
+		mu.Unlock()
+		w.Header().Set("Retry-After", retryAfter)
+		w.WriteHeader(status)
+	}))
+	t.Cleanup(srv.Close)
+	return srv, func() []time.Time {
+		mu.Lock()
+		defer mu.Unlock()
+		return append([]time.Time(nil), times...)
+	}
+}
+
+func TestRetryAfterNeverMakesATightLoop(t *testing.T) {
+	past := time.Now().Add(-time.Hour).UTC().Format(http.TimeFormat)
+	const minWait = 30 * time.Millisecond
+	for _, ra := range []string{"0", "-5", past, "soon", "1e9999", ""} {
+		for _, isPost := range []bool{false, true} {
+			t.Run(fmt.Sprintf("%q post=%v", ra, isPost), func(t *testing.T) {
+				status := http.StatusServiceUnavailable
+				r := get()
+				if isPost {
+					// a sender whose API documents 423 as "send again"
+					status, r = http.StatusLocked, post()
+					r.RetryStatuses = []int{http.StatusLocked}
+				}
+				srv, times := attemptTimes(t, status, ra)
+				c := newClient(t, srv.URL, WithRetry(RetryPolicy{MaxAttempts: 4, MinWait: minWait, MaxWait: 200 * time.Millisecond}))
+				err := c.Do(context.Background(), r, nil)
+				require.Error(t, err)
+				got := times()
+				require.Len(t, got, 4)
+				for i := 1; i < len(got); i++ {
+					assert.GreaterOrEqual(t, got[i].Sub(got[i-1]), minWait-2*time.Millisecond,
+						"attempt %d followed %d too soon: Retry-After %q must be clamped to MinWait", i+1, i, ra)
+				}
+			})
+		}
+	}
+}
+
+func TestRetryAfterCappedAtMaxWait(t *testing.T) {
+	srv, times := attemptTimes(t, http.StatusTooManyRequests, "86400")
+	c := newClient(t, srv.URL, WithRetry(RetryPolicy{MaxAttempts: 2, MinWait: time.Millisecond, MaxWait: 40 * time.Millisecond}))
+	start := time.Now()
+	require.ErrorIs(t, c.Do(context.Background(), get(), nil), contactkit.ErrRateLimited)
+	assert.Less(t, time.Since(start), 2*time.Second)
+	assert.Len(t, times(), 2)
+}
+
+func TestBackoffFloorIsMinWait(t *testing.T) {
+	for attempt := range 40 {
+		for range 50 {
+			d := Backoff(100*time.Millisecond, time.Second, attempt)
+			require.GreaterOrEqual(t, d, 100*time.Millisecond)
+			require.LessOrEqual(t, d, time.Second)
+		}
+	}
+}
+
+// silent accepts connections and never answers, until the test ends.
+func silent(t *testing.T) string {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	require.NoError(t, err)
+	done := make(chan struct{})
+	var wg sync.WaitGroup
+	wg.Add(1)
+	go func() {
+		defer wg.Done()
+		var conns []net.Conn
+		defer func() {
+			for _, c := range conns {
+				_ = c.Close()
+			}
+		}()
+		for {
+			c, err := ln.Accept()
+			if err != nil {
+				return
+			}
+			conns = append(conns, c)
+			go func() { _, _ = io.Copy(io.Discard, c) }() // read the request, answer nothing
+		}
+	}()
+	t.Cleanup(func() {
+		close(done)
+		_ = ln.Close()
+		wg.Wait()
+	})
+	return "http://" + ln.Addr().String()
+}
+
+func TestSilentServerTimesOutWithoutADeadline(t *testing.T) {
+	base := silent(t)
+	c := newClient(t, base, WithResponseTimeout(100*time.Millisecond), WithoutRetry())
+	start := time.Now()
+	err := c.Do(context.Background(), get(), nil) // no deadline from the caller
+	require.Error(t, err)
+	assert.ErrorIs(t, err, contactkit.ErrTimeout)
+	var ne net.Error
+	require.ErrorAs(t, err, &ne)
+	assert.True(t, ne.Timeout())
+	assert.Less(t, time.Since(start), 2*time.Second)
+
+	// an idempotent call retries a timeout within its policy; a POST does not
+	c = newClient(t, base, WithResponseTimeout(50*time.Millisecond))
+	start = time.Now()
+	require.ErrorIs(t, c.Do(context.Background(), get(), nil), contactkit.ErrTimeout)
+	assert.Less(t, time.Since(start), 3*time.Second)
+	require.ErrorIs(t, c.Do(context.Background(), post(), nil), contactkit.ErrTimeout)
+}
+
+func TestDefaultResponseTimeout(t *testing.T) {
+	s := settings(t)
+	assert.Equal(t, 30*time.Second, s.ResponseTimeout)
+	assert.Equal(t, contactkit.DefaultResponseTimeout, s.ResponseTimeout)
+}
+
+// stall writes part of a body, flushes, then hangs until the client leaves.
+func stall(t *testing.T, first string) string {
+	t.Helper()
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "application/json")
+		w.WriteHeader(http.StatusOK)
+		_, _ = io.WriteString(w, first)
+		w.(http.Flusher).Flush()
+		<-r.Context().Done()
+	}))
+	t.Cleanup(srv.Close)
+	return srv.URL
+}
+
+func TestStalledBodyTimesOut(t *testing.T) {
+	base := stall(t, `{"ok":`)
+	c := newClient(t, base, WithResponseTimeout(100*time.Millisecond), WithoutRetry())
+	err := c.Do(context.Background(), get(), &okBody{})
+	require.Error(t, err)
+	assert.ErrorIs(t, err, contactkit.ErrTimeout, "a decode that stalls is a timeout, not a bad body")
+
+	// streamed: headers arrived in time, then the bytes stopped
+	resp, err := c.Send(context.Background(), get())
+	require.NoError(t, err)
+	defer CloseBody(resp.Body)
+	_, err = io.ReadAll(resp.Body)
+	assert.ErrorIs(t, err, contactkit.ErrTimeout)
+}
+
+func TestSlowReaderIsNotAStall(t *testing.T) {
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
+		_, _ = w.Write(bytes.Repeat([]byte("x"), 3<<20))
+	}))
+	defer srv.Close()
+	c := newClient(t, srv.URL, WithResponseTimeout(60*time.Millisecond))
+	resp, err := c.Send(context.Background(), get())
+	require.NoError(t, err)
+	defer CloseBody(resp.Body)
+	buf := make([]byte, 1<<20)
+	total := 0
+	for {
+		n, err := resp.Body.Read(buf)
+		total += n
+		if errors.Is(err, io.EOF) {
+			break
+		}
+		require.NoError(t, err, "time spent by the caller between reads is not a stall")
+		time.Sleep(80 * time.Millisecond) // the caller is busy longer than the timeout
+	}
+	assert.Equal(t, 3<<20, total)
+}
+
+func TestSlowUploadWithProgressIsNotATimeout(t *testing.T) {
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		buf := make([]byte, 256<<10)
+		for {
+			_, err := r.Body.Read(buf)
+			if err != nil {
+				break
+			}
+			time.Sleep(6 * time.Millisecond) // a slow link: ~40 MiB/s
+		}
+		_, _ = io.WriteString(w, `{"ok":true}`)
+	}))
+	defer srv.Close()
+	// The upload takes about three times the timeout. (The timer cannot
+	// see the kernel's socket buffers drain after the last read of the
+	// body, a few MiB on loopback: the timeout must exceed that drain.)
+	c := newClient(t, srv.URL, WithResponseTimeout(400*time.Millisecond), WithoutRetry())
+	r := &Request{Method: http.MethodPost, Path: "/upload", Body: bytes.Repeat([]byte("p"), 48<<20), ContentType: "application/pdf"}
+	start := time.Now()
+	var out okBody
+	require.NoError(t, c.Do(context.Background(), r, &out))
+	assert.True(t, out.OK)
+	assert.Greater(t, time.Since(start), 400*time.Millisecond, "the upload took longer than the timeout and still succeeded")
+}
+
+func TestTokenFetchedForEveryAttempt(t *testing.T) {
+	var mu sync.Mutex
+	var seen []string
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		mu.Lock()
+		seen = append(seen, r.Header.Get("Authorization"))
+		n := len(seen)
+		mu.Unlock()
+		if n < 3 {
+			w.WriteHeader(http.StatusLocked)
+			return
+		}
+		_, _ = io.WriteString(w, `{}`)
+	}))
+	defer srv.Close()
+	var calls atomic.Int32
+	auth := bearerFunc(t, func(context.Context) (string, error) {
+		return fmt.Sprintf("rotated-%d", calls.Add(1)), nil
+	})
+	c := newAuthClient(t, srv.URL, auth)
+	r := post()
+	r.RetryStatuses = []int{http.StatusLocked}
+	require.NoError(t, c.Do(context.Background(), r, nil))
+	assert.Equal(t, []string{"Bearer rotated-1", "Bearer rotated-2", "Bearer rotated-3"}, seen)
+}
+
+func TestCredentialsStayOnTheClientsHost(t *testing.T) {
+	var elsewhere http.Header
+	other := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		elsewhere = r.Header.Clone()
+		_, _ = io.WriteString(w, `{}`)
+	}))
+	defer other.Close()
+	home := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		assert.Equal(t, "Bearer home-token", r.Header.Get("Authorization"))
+		http.Redirect(w, r, other.URL+"/landing", http.StatusFound)
+	}))
+	defer home.Close()
+	c := newAuthClient(t, home.URL, bearerToken(t, "home-token"))
+	require.NoError(t, c.Do(context.Background(), get(), nil))
+	require.NotNil(t, elsewhere)
+	assert.Empty(t, elsewhere.Get("Authorization"), "a redirect to another host never carries the credentials")
+}
+
+func TestDotSegmentsRefusedBeforeSending(t *testing.T) {
+	srv, f := testServer(t, nil)
+	c := newClient(t, srv.URL)
+	for _, segs := range [][]string{{"agents", "..", "active-recording"}, {"agents", ".", "x"}, {"agents", "", "x"}, {".."}} {
+		r := &Request{Method: http.MethodPost, Path: Path(segs...)}
+		err := c.Do(context.Background(), r, nil)
+		var ve *contactkit.ValidationError
+		require.ErrorAs(t, err, &ve, "%q", segs)
+		assert.Equal(t, "path", ve.Field)
+	}
+	assert.Empty(t, f.Requests(), "nothing was sent")
+	require.NoError(t, c.Do(context.Background(), &Request{Method: http.MethodGet, Path: Path("a.b", "..c", "...")}, nil), "dots inside a segment are fine")
+	require.NoError(t, c.Do(context.Background(), &Request{Method: http.MethodGet, Path: "/trailing/"}, nil))
+}
+
+func TestHTTPClientCarriesTheStack(t *testing.T) {
+	var got http.Header
+	srv := httptest.NewServer(http.HandlerFunc(func(_ http.ResponseWriter, r *http.Request) { got = r.Header.Clone() }))
+	defer srv.Close()
+	var ops []string
+	wrap := func(next http.RoundTripper) http.RoundTripper {
+		return rtFunc(func(r *http.Request) (*http.Response, error) {
+			ops = append(ops, contactkit.OperationName(r.Context()))
+			return next.RoundTrip(r)
+		})
+	}
+	var logs bytes.Buffer
+	c := newAuthClient(t, srv.URL, bearerToken(t, "stack-token"), WithUserAgent("app/1"), WithTransportWrapper(wrap),
+		WithLogger(slog.New(slog.NewTextHandler(&logs, &slog.HandlerOptions{Level: slog.LevelDebug}))))
+	ctx := c.CallContext(context.Background(), "GET /ws", true)
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, srv.URL+"/ws", nil)
+	require.NoError(t, err)
+	req.Header.Set("User-Agent", "other-lib/9")
+	resp, err := c.HTTPClient().Do(req)
+	require.NoError(t, err)
+	CloseBody(resp.Body)
+	assert.Equal(t, "app/1 contactkit/"+Version+" other-lib/9", got.Get("User-Agent"))
+	assert.Equal(t, "Bearer stack-token", got.Get("Authorization"))
+	assert.Equal(t, []string{"GET /ws"}, ops)
+	assert.Contains(t, logs.String(), "operation=\"GET /ws\"")
+	assert.NotContains(t, logs.String(), "stack-token")
+
+	// without withAuth, nothing is added
+	req, _ = http.NewRequestWithContext(c.CallContext(context.Background(), "GET /public", false), http.MethodGet, srv.URL, nil)
+	resp, err = c.HTTPClient().Do(req)
+	require.NoError(t, err)
+	CloseBody(resp.Body)
+	assert.Empty(t, got.Get("Authorization"))
+}
+
+type rtFunc func(*http.Request) (*http.Response, error)
+
+func (f rtFunc) RoundTrip(r *http.Request) (*http.Response, error) { return f(r) }
+
+func TestCookieJarClientSharesTheStack(t *testing.T) {
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if _, err := r.Cookie("s"); err != nil {
+			http.SetCookie(w, &http.Cookie{Name: "s", Value: "1"})
+		}
+		_, _ = io.WriteString(w, `{"ok":true}`)
+	}))
+	defer srv.Close()
+	base := newClient(t, srv.URL)
+	jar := &recordingJar{}
+	chat := base.WithCookieJar(jar)
+	require.NoError(t, chat.Do(context.Background(), get(), nil))
+	assert.Equal(t, 1, jar.sets, "the per-session client keeps its cookies")
+	require.NoError(t, base.Do(context.Background(), get(), nil))
+	assert.Equal(t, 1, jar.sets, "the shared client has no jar")
+	assert.Same(t, base.Redactor(), chat.Redactor())
+}
+
+type recordingJar struct {
+	mu      sync.Mutex
+	sets    int
+	cookies []*http.Cookie
+}
+
+func (j *recordingJar) SetCookies(_ *url.URL, cs []*http.Cookie) {
+	j.mu.Lock()
+	defer j.mu.Unlock()
+	j.sets++
+	j.cookies = append(j.cookies, cs...)
+}
+
+func (j *recordingJar) Cookies(*url.URL) []*http.Cookie {
+	j.mu.Lock()
+	defer j.mu.Unlock()
+	return append([]*http.Cookie(nil), j.cookies...)
+}
+
+func TestTwoThousandConcurrentRequests(t *testing.T) {
+	srv, _ := testServer(t, nil)
+	c := newClient(t, srv.URL)
+	var wg sync.WaitGroup
+	var failed atomic.Int32
+	for range 2000 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			var out okBody
+			if err := c.Do(context.Background(), get(), &out); err != nil || !out.OK {
+				failed.Add(1)
+			}
+		}()
+	}
+	wg.Wait()
+	assert.Zero(t, failed.Load())
+	c.HTTPClient().CloseIdleConnections()
+}
+
+func TestWaitFollowsThePolicy(t *testing.T) {
+	c := newClient(t, "http://h", WithRetry(RetryPolicy{MaxAttempts: 3, MinWait: 20 * time.Millisecond, MaxWait: 40 * time.Millisecond}))
+	start := time.Now()
+	require.NoError(t, c.Wait(context.Background(), 0))
+	assert.GreaterOrEqual(t, time.Since(start), 20*time.Millisecond)
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	assert.ErrorIs(t, c.Wait(ctx, 5), context.Canceled)
+	assert.Equal(t, 3, c.Retry().MaxAttempts)
+}
+
+func TestCancelStopsAHangingCall(t *testing.T) {
+	base := silent(t)
+	c := newClient(t, base)
+	ctx, cancel := context.WithCancel(context.Background())
+	go func() { time.Sleep(30 * time.Millisecond); cancel() }()
+	start := time.Now()
+	err := c.Do(ctx, get(), nil)
+	assert.ErrorIs(t, err, context.Canceled)
+	assert.Less(t, time.Since(start), time.Second)
+	assert.False(t, strings.Contains(err.Error(), "REDACTED"), err.Error())
+}

@@ -1,0 +1,238 @@
+package transport
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net/http"
+	"strings"
+	"sync/atomic"
+	"time"
+
+	"github.com/contactkit/contactkit"
+)
+
+// attempt is the RoundTripper at the top of every client's HTTP stack, so
+// that everything a client sends — REST calls through go-retryablehttp,
+// the Avaya websocket dial, the web chat SQS client's calls — gets the
+// same treatment on every attempt:
+//   - User-Agent: the client's, put before one another library set;
+//   - credentials: applied on every attempt (a rotating token is fetched
+//     fresh for each resend) and only to the client's own host;
+//   - the operation name in the context (contactkit.OperationName);
+//   - a progress timeout: headers, and each body read, within
+//     ResponseTimeout, else contactkit.ErrTimeout;
+//   - one debug log record, with secrets removed.
+//
+// Below it sits the user's wrapper (tracing), then the base transport.
+type attempt struct {
+	next    http.RoundTripper
+	ua      string
+	auth    Auth
+	redact  *Redactor
+	log     *slog.Logger
+	timeout time.Duration
+}
+
+func (t *attempt) RoundTrip(req *http.Request) (*http.Response, error) {
+	cs, _ := req.Context().Value(callStateKey{}).(*callState)
+	parent := req.Context()
+	if cs != nil {
+		cs.attempt++
+		if contactkit.OperationName(parent) == "" && cs.endpoint != "" {
+			parent = contactkit.WithOperationName(parent, cs.endpoint)
+		}
+	}
+	ctx, cancel := context.WithCancelCause(parent)
+	w := &watch{cancel: cancel, d: t.timeout}
+	w.timer = time.AfterFunc(t.timeout, w.fire)
+
+	var out *http.Request
+	switch {
+	case cs != nil && cs.prepared && req.URL.Host == cs.authHost:
+		out = req.WithContext(ctx) // Send has set User-Agent and credentials
+	case cs != nil && cs.prepared:
+		// A redirect to another host (net/http forwards Authorization to
+		// the same hostname on another port): never the credentials.
+		out = req.Clone(ctx)
+		out.Header.Del("Authorization")
+	default:
+		out = req.Clone(ctx)
+		if err := t.setHeaders(out); err != nil {
+			w.stop()
+			cancel(nil)
+			return nil, err
+		}
+	}
+	if out.Body != nil && out.Body != http.NoBody {
+		out.Body = &uploadBody{ReadCloser: out.Body, w: w}
+	}
+	start := time.Now()
+	resp, err := t.next.RoundTrip(out)
+	fired := !w.stop()
+	if err != nil {
+		if fired && errors.Is(context.Cause(ctx), errNoProgress) {
+			err = &timeoutError{what: "no response headers", d: t.timeout}
+		}
+		cancel(nil)
+		t.logAttempt(ctx, out, cs, start, nil, err)
+		return nil, err
+	}
+	t.logAttempt(ctx, out, cs, start, resp, nil)
+	if rwc, ok := resp.Body.(io.ReadWriteCloser); ok && resp.StatusCode == http.StatusSwitchingProtocols {
+		// An upgraded connection (the Avaya websocket) idles as it likes:
+		// no read timeout, and its context lives until it is closed.
+		resp.Body = &upgradedBody{ReadWriteCloser: rwc, cancel: cancel}
+		return resp, nil
+	}
+	resp.Body = &downloadBody{rc: resp.Body, w: w, ctx: ctx}
+	return resp, nil
+}
+
+// prepare sets User-Agent and credentials on a request the SDK built
+// itself, before its first attempt and (as go-retryablehttp's
+// PrepareRetry) before each retry, and marks it so that RoundTrip need
+// not copy it.
+func (t *attempt) prepare(req *http.Request) error {
+	if cs, ok := req.Context().Value(callStateKey{}).(*callState); ok {
+		cs.prepared = true
+	}
+	return t.setHeaders(req)
+}
+
+// setHeaders puts the client's User-Agent before one another library set
+// and applies the credentials when the request goes to the client's host.
+func (t *attempt) setHeaders(req *http.Request) error {
+	if ua := req.Header.Get("User-Agent"); ua == "" {
+		req.Header.Set("User-Agent", t.ua)
+	} else if !strings.HasPrefix(ua, t.ua) {
+		req.Header.Set("User-Agent", t.ua+" "+ua)
+	}
+	cs, _ := req.Context().Value(callStateKey{}).(*callState)
+	if cs != nil && cs.authHost != "" && cs.authHost == req.URL.Host {
+		return t.auth.apply(req.Context(), req, t.redact)
+	}
+	return nil
+}
+
+func (t *attempt) logAttempt(ctx context.Context, req *http.Request, cs *callState, start time.Time, resp *http.Response, err error) {
+	if t.log == nil || !t.log.Enabled(ctx, slog.LevelDebug) {
+		return
+	}
+	n := 1
+	if cs != nil {
+		n = cs.attempt
+	}
+	attrs := []slog.Attr{
+		slog.String("operation", t.redact.Text(contactkit.OperationName(ctx))),
+		slog.String("method", req.Method),
+		slog.String("url", t.redact.URL(req.URL)),
+		slog.Int("attempt", n),
+		slog.Duration("duration", time.Since(start)),
+	}
+	if err != nil {
+		attrs = append(attrs, slog.String("error", t.redact.Text(err.Error())))
+	} else {
+		attrs = append(attrs, slog.Int("status", resp.StatusCode))
+	}
+	t.log.LogAttrs(ctx, slog.LevelDebug, "contactkit: http attempt", attrs...)
+}
+
+// CloseIdleConnections lets http.Client.CloseIdleConnections reach the
+// base transport.
+func (t *attempt) CloseIdleConnections() {
+	if ci, ok := t.next.(interface{ CloseIdleConnections() }); ok {
+		ci.CloseIdleConnections()
+	}
+}
+
+// errNoProgress is the cause with which a watch cancels its attempt.
+var errNoProgress = errors.New("no progress")
+
+// watch cancels an attempt that makes no progress for d: while the
+// request is written and its headers awaited, and during each read of the
+// body. Between reads (the caller busy with what it read) it is stopped.
+type watch struct {
+	timer  *time.Timer
+	cancel context.CancelCauseFunc
+	d      time.Duration
+	fired  atomic.Bool
+}
+
+func (w *watch) fire() {
+	w.fired.Store(true)
+	w.cancel(errNoProgress)
+}
+
+// stop stops the timer; it reports false when the timer had fired.
+func (w *watch) stop() bool { return w.timer.Stop() || !w.fired.Load() }
+
+func (w *watch) reset() { w.timer.Reset(w.d) }
+
+// timeoutError is contactkit.ErrTimeout with what timed out. It is a
+// net.Error whose Timeout() is true, so a retry policy treats it as a
+// connection error.
+type timeoutError struct {
+	what string
+	d    time.Duration
+}
+
+func (e *timeoutError) Error() string {
+	return fmt.Sprintf("%s: %s within %s", ErrTimeout, e.what, e.d)
+}
+func (e *timeoutError) Is(target error) bool { return target == ErrTimeout }
+func (e *timeoutError) Timeout() bool        { return true }
+func (e *timeoutError) Temporary() bool      { return true }
+
+// uploadBody counts each read of a request body as progress, so a large
+// upload on a slow link is not cut while its bytes still flow.
+type uploadBody struct {
+	io.ReadCloser
+	w *watch
+}
+
+func (b *uploadBody) Read(p []byte) (int, error) {
+	n, err := b.ReadCloser.Read(p)
+	if n > 0 {
+		b.w.reset()
+	}
+	return n, err
+}
+
+// downloadBody times each read of a response body and ends the attempt's
+// context when it is closed.
+type downloadBody struct {
+	rc  io.ReadCloser
+	w   *watch
+	ctx context.Context
+}
+
+func (b *downloadBody) Read(p []byte) (int, error) {
+	b.w.reset()
+	n, err := b.rc.Read(p)
+	if !b.w.stop() && err != nil && errors.Is(context.Cause(b.ctx), errNoProgress) {
+		err = &timeoutError{what: "no body bytes", d: b.w.d}
+	}
+	return n, err
+}
+
+func (b *downloadBody) Close() error {
+	b.w.stop()
+	err := b.rc.Close()
+	b.w.cancel(nil)
+	return err
+}
+
+// upgradedBody ends the attempt's context when the connection is closed.
+type upgradedBody struct {
+	io.ReadWriteCloser
+	cancel context.CancelCauseFunc
+}
+
+func (b *upgradedBody) Close() error {
+	err := b.ReadWriteCloser.Close()
+	b.cancel(nil)
+	return err
+}
