@@ -125,31 +125,100 @@ func collect(t reflect.Type, names map[string]bool) {
 		if name == "" {
 			name = f.Name
 		}
+		names[name] = true // the exact spelling: found without allocating
 		names[strings.ToLower(name)] = true
 	}
 }
 
 // hasUnknownKey scans the top-level keys of the object in data without
-// building values, so that the common case (nothing unknown) costs one
-// cheap pass instead of a second decode.
+// decoding values, so that the common case (nothing unknown) costs one
+// cheap pass instead of a second decode. data has already been decoded
+// by encoding/json, so it is valid JSON.
 func hasUnknownKey(data []byte, names map[string]bool) bool {
-	dec := json.NewDecoder(bytes.NewReader(data))
-	if t, err := dec.Token(); err != nil || t != json.Delim('{') {
+	i := skipSpace(data, 0)
+	if i >= len(data) || data[i] != '{' {
 		return false
 	}
-	for dec.More() {
-		t, err := dec.Token()
-		if err != nil {
+	i++
+	for {
+		i = skipSpace(data, i)
+		if i >= len(data) || data[i] == '}' {
 			return false
 		}
-		k, _ := t.(string)
-		if !names[strings.ToLower(k)] {
+		if data[i] == ',' {
+			i = skipSpace(data, i+1)
+		}
+		end := stringEnd(data, i)
+		key := data[i+1 : end-1]
+		if !names[string(key)] && !knownFolded(key, names) {
 			return true
 		}
-		var skip json.RawMessage
-		if err := dec.Decode(&skip); err != nil {
-			return false
+		i = skipSpace(data, end)
+		i = skipValue(data, skipSpace(data, i+1)) // past ':'
+	}
+}
+
+// knownFolded is the slow path of the key check: escapes or another case.
+func knownFolded(key []byte, names map[string]bool) bool {
+	k := string(key)
+	if strings.IndexByte(k, '\\') >= 0 {
+		var u string
+		if json.Unmarshal([]byte(`"`+k+`"`), &u) == nil {
+			k = u
 		}
 	}
-	return false
+	return names[strings.ToLower(k)]
+}
+
+func skipSpace(b []byte, i int) int {
+	for i < len(b) && (b[i] == ' ' || b[i] == '\t' || b[i] == '\n' || b[i] == '\r') {
+		i++
+	}
+	return i
+}
+
+// stringEnd returns the index just past the string starting at b[i] ('"').
+func stringEnd(b []byte, i int) int {
+	for j := i + 1; j < len(b); j++ {
+		switch b[j] {
+		case '\\':
+			j++
+		case '"':
+			return j + 1
+		}
+	}
+	return len(b)
+}
+
+// skipValue returns the index just past the value starting at b[i].
+func skipValue(b []byte, i int) int {
+	if i >= len(b) {
+		return i
+	}
+	switch b[i] {
+	case '"':
+		return stringEnd(b, i)
+	case '{', '[':
+		depth := 0
+		for j := i; j < len(b); j++ {
+			switch b[j] {
+			case '"':
+				j = stringEnd(b, j) - 1
+			case '{', '[':
+				depth++
+			case '}', ']':
+				depth--
+				if depth == 0 {
+					return j + 1
+				}
+			}
+		}
+		return len(b)
+	default: // number, true, false, null
+		j := i
+		for j < len(b) && b[j] != ',' && b[j] != '}' && b[j] != ']' && b[j] != ' ' && b[j] != '\n' && b[j] != '\t' && b[j] != '\r' {
+			j++
+		}
+		return j
+	}
 }
