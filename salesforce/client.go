@@ -3,70 +3,51 @@ package salesforce
 import (
 	"log/slog"
 	"net/http"
+	"time"
 
+	"github.com/contactkit/contactkit"
 	"github.com/contactkit/contactkit/internal/transport"
 )
 
-// Option configures a Sender. Options are checked by NewSender.
-type Option = transport.Option
+// Option configures a Sender. Options are checked by NewSender; an option
+// of another contactkit package does not compile here.
+type Option struct{ apply transport.Option }
 
-// RetryPolicy is the argument of WithRetry.
-type RetryPolicy = transport.RetryPolicy
+// WithHTTPClient sets the *http.Client that carries requests (proxy, TLS).
+// It is not modified: the SDK's stack wraps its Transport.
+func WithHTTPClient(hc *http.Client) Option { return Option{transport.WithHTTPClient(hc)} }
 
-// TokenFunc returns a bearer token for one call.
-type TokenFunc = transport.TokenFunc
-
-// WithToken authenticates with a fixed bearer token.
-func WithToken(token string) Option { return transport.TokenOption("salesforce.WithToken", token) }
-
-// WithTokenFunc authenticates with a token fetched for every record, so an
-// OAuth access token can be refreshed while the sender runs.
-func WithTokenFunc(fn TokenFunc) Option {
-	return transport.TokenFuncOption("salesforce.WithTokenFunc", fn)
-}
-
-// WithHTTPClient sets the *http.Client that carries requests.
-func WithHTTPClient(hc *http.Client) Option { return transport.WithHTTPClient(hc) }
-
-// WithUserAgent puts a product token before contactkit's in User-Agent.
-func WithUserAgent(product string) Option { return transport.WithUserAgent(product) }
+// WithUserAgent puts a product token such as "crm-sync/1.2" before
+// contactkit's in User-Agent.
+func WithUserAgent(product string) Option { return Option{transport.WithUserAgent(product)} }
 
 // WithLogger logs one debug record per HTTP attempt, without secrets.
-func WithLogger(l *slog.Logger) Option { return transport.WithLogger(l) }
+func WithLogger(l *slog.Logger) Option { return Option{transport.WithLogger(l)} }
 
-// WithRetry sets how resends are spaced and, with MaxAttempts, bounded
-// (by default a record is resent until it is written or the context ends).
-func WithRetry(p RetryPolicy) Option { return transport.WithRetry(p) }
+// WithRetry sets how resends are spaced (MinWait is also the floor under
+// a receiver's Retry-After) and, with MaxAttempts, bounded. The default,
+// DefaultSenderRetry, resends until the record is written or the context
+// ends, as jtel does.
+func WithRetry(p contactkit.RetryPolicy) Option { return Option{transport.WithRetry(p)} }
 
 // WithoutRetry sends every record once.
-func WithoutRetry() Option { return transport.WithoutRetry() }
+func WithoutRetry() Option { return Option{transport.WithoutRetry()} }
 
-// WithMaxResponseBytes caps response bodies (default 32 MiB).
-func WithMaxResponseBytes(n int64) Option { return transport.WithMaxResponseBytes(n) }
+// WithMaxResponseBytes caps buffered response bodies (default 32 MiB).
+func WithMaxResponseBytes(n int64) Option { return Option{transport.WithMaxResponseBytes(n)} }
 
-// Errors. A 409 or 404 answer is an *APIError matching ErrConflict or
-// ErrNotFound; the same sentinels are what a receiving function returns to
-// make NewHandler answer those codes.
-type (
-	APIError        = transport.APIError
-	ValidationError = transport.ValidationError
-	DecodeError     = transport.DecodeError
-)
+// WithResponseTimeout sets how long an attempt waits for response headers,
+// and a body read for its next bytes, before it fails with
+// contactkit.ErrTimeout (default contactkit.DefaultResponseTimeout). A
+// timed-out attempt is resent within the retry policy (see Sender.Send).
+func WithResponseTimeout(d time.Duration) Option {
+	return Option{transport.WithResponseTimeout(d)}
+}
 
-// Sentinels for errors.Is, on both sides.
-var (
-	// ErrConflict: 409, writing not possible due to a conflict in the data;
-	// jtel does not send the record again.
-	ErrConflict = transport.ErrConflict
-	// ErrNotFound: 404, the Salesforce record was not found; jtel does not
-	// send the record again.
-	ErrNotFound = transport.ErrNotFound
-	// ErrLocked: 423, writing not possible at this time; jtel sends the
-	// record again.
-	ErrLocked       = transport.ErrLocked
-	ErrBadRequest   = transport.ErrBadRequest
-	ErrUnauthorized = transport.ErrUnauthorized
-	ErrForbidden    = transport.ErrForbidden
-	ErrRateLimited  = transport.ErrRateLimited
-	ErrServer       = transport.ErrServer
-)
+// WithTransportWrapper wraps the RoundTripper under every request, for
+// tracing or metrics (otelhttp.NewTransport, say); each request's context
+// carries contactkit.OperationName ("POST writeCallStatistics"), and each
+// resend is a request of its own.
+func WithTransportWrapper(wrap func(http.RoundTripper) http.RoundTripper) Option {
+	return Option{transport.WithTransportWrapper(wrap)}
+}

@@ -9,6 +9,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/contactkit/contactkit"
 	"github.com/contactkit/contactkit/salesforce"
 	"github.com/contactkit/contactkit/salesforce/salesforcetest"
 )
@@ -18,11 +19,18 @@ func ExampleNewHandler() {
 	written := 0
 	h, err := salesforce.NewHandler(func(_ context.Context, r *salesforce.Record) error {
 		if r.SalesForceID == "" {
-			return salesforce.ErrNotFound // 404: jtel does not resend
+			return contactkit.ErrNotFound // 404: jtel does not resend
 		}
 		written++
 		return nil // 200
-	}, salesforce.RequireBearer("token-from-your-secrets"))
+	}, salesforce.RequireBearer("token-from-your-secrets"),
+		salesforce.HandlerUnreadable(func(_ context.Context, body []byte, err error) error {
+			var ve *contactkit.ValidationError
+			if errors.As(err, &ve) {
+				fmt.Printf("kept for inspection: %s (field %s: %s)\n", body, ve.Field, ve.Reason)
+			}
+			return contactkit.ErrLocked // 423: jtel sends it again
+		}))
 	if err != nil {
 		fmt.Println(err)
 		return
@@ -37,13 +45,16 @@ func ExampleNewHandler() {
 	}
 	fmt.Println(post(`{"SalesForceID":"0035g00000ABCDeAAF","jtelStatisticsPartAID":1,"bOutbound":0,"dtCallStart":"2024-05-06T09:30:00","nDuration":180,"CONNRES":1,"Cause":16}`))
 	fmt.Println(post(`{"SalesForceID":"","jtelStatisticsPartAID":2}`))
+	fmt.Println(post(`{"SalesForceID":"0035g00000ABCDfAAF","jtelStatisticsPartAID":3,"dtCallStart":"2024-05-06T09:30:00+02:00","nDuration":12.0,"Queue":"de"}`))
 	fmt.Println(post(`{"bOutbound":"maybe"}`))
 	fmt.Println(written, "written")
 	// Output:
 	// 200
 	// 404
-	// 400
-	// 1 written
+	// 200
+	// kept for inspection: {"bOutbound":"maybe"} (field bOutbound: want 0 or 1)
+	// 423
+	// 2 written
 }
 
 // The sending side, as jtel behaves: 423 is sent again until written.
@@ -52,15 +63,15 @@ func ExampleSender_Send() {
 	defer srv.Close()
 	srv.Script(423, 200)
 
-	s, _ := salesforce.NewSender(srv.URL(), salesforce.WithToken(srv.Token),
-		salesforce.WithRetry(salesforce.RetryPolicy{MaxAttempts: 5, MinWait: time.Millisecond, MaxWait: 10 * time.Millisecond}))
+	s, _ := salesforce.NewSender(srv.URL(), contactkit.StaticToken(srv.Token),
+		salesforce.WithRetry(contactkit.RetryPolicy{MaxAttempts: 5, MinWait: time.Millisecond, MaxWait: 10 * time.Millisecond}))
 	r := salesforcetest.DocumentedCall(4711, time.Date(2024, 5, 6, 9, 30, 0, 0, time.UTC))[2]
 	err := s.Send(context.Background(), &r)
 	fmt.Println(err, len(srv.Deliveries()), "deliveries")
 
 	srv.Script(409)
 	err = s.Send(context.Background(), &r)
-	fmt.Println(errors.Is(err, salesforce.ErrConflict))
+	fmt.Println(errors.Is(err, contactkit.ErrConflict))
 	// Output:
 	// <nil> 2 deliveries
 	// true
@@ -68,9 +79,10 @@ func ExampleSender_Send() {
 
 func ExampleNewSender() {
 	s, err := salesforce.NewSender("https://acme.my.salesforce.com/services/apexrest/jtel/writeCallStatistics",
-		salesforce.WithTokenFunc(func(context.Context) (string, error) {
-			return "fresh OAuth access token", nil // refreshed per record
-		}))
+		contactkit.TokenFunc(func(context.Context) (string, error) {
+			return "fresh OAuth access token", nil // asked again for every attempt
+		}),
+		salesforce.WithResponseTimeout(10*time.Second))
 	fmt.Println(s != nil, err)
 	// Output: true <nil>
 }

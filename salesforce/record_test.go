@@ -8,6 +8,8 @@ import (
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+
+	"github.com/contactkit/contactkit"
 )
 
 // The document prints the field table but no payload: the golden files
@@ -81,8 +83,14 @@ func TestRecordTolerance(t *testing.T) {
 	assert.Equal(t, "ConnectionResult(9)", r.Result.String(), "unknown values are kept")
 	assert.Equal(t, "Q.850 cause 200", r.Cause.String())
 
-	for _, bad := range []string{`{"bOutbound":2}`, `{"nDuration":"soon"}`, `{"CONNRES":1.5}`, `{"dtCallStart":"yesterday"}`, `{"AgentUID":5}`, `{"Cause":[16]}`} {
-		assert.Error(t, json.Unmarshal([]byte(bad), &Record{}), bad)
+	for bad, field := range map[string]string{
+		`{"bOutbound":2}`: "bOutbound", `{"nDuration":"soon"}`: "nDuration", `{"CONNRES":1.5}`: "CONNRES",
+		`{"dtCallStart":"yesterday"}`: "dtCallStart", `{"AgentUID":true}`: "AgentUID", `{"Cause":[16]}`: "Cause",
+		`{"jtelStatisticsPartAID":1e300}`: "jtelStatisticsPartAID", `{"Cause":99999999999}`: "Cause",
+	} {
+		var ve *contactkit.ValidationError
+		require.ErrorAs(t, json.Unmarshal([]byte(bad), &Record{}), &ve, bad)
+		assert.Equal(t, field, ve.Field, bad)
 	}
 }
 
@@ -102,13 +110,13 @@ func TestRecordValidate(t *testing.T) {
 	cases := map[string]func(r *Record){
 		"jtelStatisticsPartAID": func(r *Record) { r.StatisticsPartAID = 0 },
 		"nDuration":             func(r *Record) { r.DurationSeconds = -2 },
-		"dtCallStart":           func(r *Record) { r.CallStart = LocalTime{} },
+		"dtCallStart":           func(r *Record) { r.CallStart = Time{} },
 		"CallerID":              func(r *Record) { r.CallerID = "+49199123456789" },
 	}
 	for field, mutate := range cases {
 		r := good()
 		mutate(&r)
-		var ve *ValidationError
+		var ve *contactkit.ValidationError
 		require.ErrorAs(t, r.Validate(), &ve, field)
 		assert.Equal(t, field, ve.Field)
 	}
@@ -117,4 +125,93 @@ func TestRecordValidate(t *testing.T) {
 	b, _ := json.Marshal(r)
 	assert.Contains(t, string(b), `"dtCallAlert":""`)
 	assert.Regexp(t, `"dtCallStart":"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d"`, string(b), "seconds precision, no fraction")
+}
+
+// Issue 12: numbers in any JSON notation, and as numeric strings, are
+// read (before: 12.0 was "want an integer", a 400 jtel does not resend).
+func TestRecordNumbersInAnyNotation(t *testing.T) {
+	var r Record
+	require.NoError(t, json.Unmarshal([]byte(`{"jtelStatisticsPartAID":1.23456789e8,"bOutbound":1.0,"nDuration":12.0,"CONNRES":"1.0","Cause":16.0}`), &r))
+	assert.EqualValues(t, 123456789, r.StatisticsPartAID)
+	assert.True(t, r.Outbound)
+	assert.Equal(t, 12, r.DurationSeconds)
+	assert.Equal(t, ConnectedWithAgent, r.Result)
+	assert.Equal(t, CauseNormalClearing, r.Cause)
+
+	require.NoError(t, json.Unmarshal([]byte(`{"nDuration":"12.6","bOutbound":"True"}`), &r))
+	assert.Equal(t, 13, r.DurationSeconds, "a fraction of a second is rounded")
+	assert.True(t, r.Outbound)
+	require.NoError(t, json.Unmarshal([]byte(`{"nDuration":-1.0,"bOutbound":"FALSE","jtelStatisticsPartAID":" 77 "}`), &r))
+	assert.False(t, r.Connected())
+	assert.False(t, r.Outbound)
+	assert.EqualValues(t, 77, r.StatisticsPartAID)
+
+	require.NoError(t, json.Unmarshal([]byte(`{"CallerID":49199123456789,"ServiceNumber":4919900112233}`), &r))
+	assert.Equal(t, "49199123456789", r.CallerID, "digits sent as a number keep their text")
+	assert.Equal(t, "4919900112233", r.ServiceNumber)
+}
+
+// Issue 12: times with a zone are read in that zone and encode back to
+// the exact text received (before: "want a zone-less time", a 400).
+func TestRecordTimesWithZone(t *testing.T) {
+	in := `{"jtelStatisticsPartAID":1,"dtCallStart":"2024-05-06T09:30:00Z","dtCallAlert":"2024-05-06T09:30:32+02:00",` +
+		`"dtCallConnect":"2024-05-06T09:30:36.250+0200","dtCallEnd":"2024-05-06 09:33:36-05"}`
+	var r Record
+	require.NoError(t, json.Unmarshal([]byte(in), &r))
+	assert.Equal(t, time.Date(2024, 5, 6, 9, 30, 0, 0, time.UTC), r.CallStart.UTC())
+	assert.Equal(t, time.Date(2024, 5, 6, 7, 30, 32, 0, time.UTC), r.CallAlert.UTC())
+	assert.Equal(t, time.Date(2024, 5, 6, 7, 30, 36, 250e6, time.UTC), r.CallConnect.UTC())
+	assert.Equal(t, time.Date(2024, 5, 6, 14, 33, 36, 0, time.UTC), r.CallEnd.UTC())
+	assert.True(t, r.CallAlert.HasZone())
+
+	berlin := time.FixedZone("CEST", 2*3600)
+	r.inLocation(berlin)
+	assert.Equal(t, time.Date(2024, 5, 6, 7, 30, 32, 0, time.UTC), r.CallAlert.UTC(), "a zone sent is not replaced by the server's")
+
+	out, err := json.Marshal(r)
+	require.NoError(t, err)
+	for _, text := range []string{`"2024-05-06T09:30:00Z"`, `"2024-05-06T09:30:32+02:00"`, `"2024-05-06T09:30:36.250+0200"`, `"2024-05-06 09:33:36-05"`} {
+		assert.Contains(t, string(out), text, "the exact text received")
+	}
+
+	r.CallEnd.Time = r.CallEnd.Add(time.Second)
+	out, err = json.Marshal(r)
+	require.NoError(t, err)
+	assert.Contains(t, string(out), `"dtCallEnd":"2024-05-06T09:33:37-05:00"`, "a changed time is written anew, in its zone")
+}
+
+// Issue 12: names that are not UTF-8 (Windows-1252 from the jtel daemon's
+// Windows host) are read as Windows-1252 instead of becoming U+FFFD.
+func TestRecordWindows1252Names(t *testing.T) {
+	in := []byte("{\"AgentUID\":\"m.m\xfcller\",\"AcdAgentGroupsName\":\"K\xfcche \x80 \xe9t\xe9\",\"ServiceName\":\"Gr\u00fc\u00dfe\"}")
+	var r Record
+	require.NoError(t, json.Unmarshal(in, &r))
+	assert.Equal(t, "m.müller", r.AgentUID)
+	assert.Equal(t, "Küche € été", r.AgentGroupName)
+	assert.Equal(t, "Grüße", r.ServiceName, "valid UTF-8 and escapes are untouched")
+}
+
+// Issue 12 (forward compatibility): fields the document does not list
+// reach the Record and encode back unchanged.
+func TestRecordUnknownFieldsSurvive(t *testing.T) {
+	in := `{"SalesForceID":"0035g","jtelStatisticsPartAID":5,"dtCallStart":"2024-05-06T09:30:00",` +
+		`"nQueueSeconds":12.50,"Skills":["de","billing"],"Extra":{"a":null}}`
+	var r Record
+	require.NoError(t, json.Unmarshal([]byte(in), &r))
+	require.Len(t, r.Unknown, 3)
+	assert.JSONEq(t, `12.50`, string(r.Unknown["nQueueSeconds"]))
+	assert.JSONEq(t, `["de","billing"]`, string(r.Unknown["Skills"]))
+	out, err := json.Marshal(r)
+	require.NoError(t, err)
+	assert.Contains(t, string(out), `"nQueueSeconds":12.50`, "raw JSON, not re-encoded")
+	assert.Contains(t, string(out), `"Skills":["de","billing"]`)
+	assert.Contains(t, string(out), `"Extra":{"a":null}`)
+
+	var back Record
+	require.NoError(t, json.Unmarshal(out, &back))
+	assert.Equal(t, r, back)
+
+	var plain Record
+	require.NoError(t, json.Unmarshal(golden(t, "record_all_fields.json"), &plain))
+	assert.Nil(t, plain.Unknown, "a documented record has nothing unknown")
 }

@@ -3,27 +3,36 @@ package salesforce_test
 import (
 	"context"
 	"encoding/json"
+	"errors"
+	"fmt"
 	"io"
+	"net"
 	"net/http"
+	"net/http/httptest"
 	"os"
+	"strings"
+	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
 	"github.com/jarcoal/httpmock"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+	"go.uber.org/goleak"
 
+	"github.com/contactkit/contactkit"
 	"github.com/contactkit/contactkit/salesforce"
 	"github.com/contactkit/contactkit/salesforce/salesforcetest"
 )
 
-var fastResend = salesforce.WithRetry(salesforce.RetryPolicy{MaxAttempts: 1000, MinWait: time.Millisecond, MaxWait: 5 * time.Millisecond})
+var fastResend = salesforce.WithRetry(contactkit.RetryPolicy{MaxAttempts: 1000, MinWait: time.Millisecond, MaxWait: 5 * time.Millisecond})
 
 func newEndpoint(t *testing.T) (*salesforcetest.Server, *salesforce.Sender) {
 	t.Helper()
 	srv := salesforcetest.NewServer()
 	t.Cleanup(srv.Close)
-	s, err := salesforce.NewSender(srv.URL(), salesforce.WithToken(srv.Token), fastResend)
+	s, err := salesforce.NewSender(srv.URL(), contactkit.StaticToken(srv.Token), fastResend)
 	require.NoError(t, err)
 	return srv, s
 }
@@ -49,12 +58,12 @@ func TestSenderResendsLockedUntilWritten(t *testing.T) {
 }
 
 func TestSenderNeverResendsConflictOrNotFound(t *testing.T) {
-	for status, sentinel := range map[int]error{409: salesforce.ErrConflict, 404: salesforce.ErrNotFound} {
+	for status, sentinel := range map[int]error{409: contactkit.ErrConflict, 404: contactkit.ErrNotFound} {
 		srv, s := newEndpoint(t)
 		srv.Script(status)
 		err := s.Send(context.Background(), oneRecord(t))
 		require.ErrorIs(t, err, sentinel, "status %d", status)
-		var apiErr *salesforce.APIError
+		var apiErr *contactkit.APIError
 		require.ErrorAs(t, err, &apiErr)
 		assert.Equal(t, status, apiErr.StatusCode)
 		assert.Len(t, srv.Requests(), 1, "status %d is final", status)
@@ -76,57 +85,199 @@ func TestSenderResendsTransientFailures(t *testing.T) {
 func TestSenderDoesNotResendOtherErrors(t *testing.T) {
 	srv, s := newEndpoint(t)
 	srv.FailNext(1, 500)
-	require.ErrorIs(t, s.Send(context.Background(), oneRecord(t)), salesforce.ErrServer)
+	require.ErrorIs(t, s.Send(context.Background(), oneRecord(t)), contactkit.ErrServer)
 	assert.Len(t, srv.Requests(), 1)
 
-	bad, err := salesforce.NewSender(srv.URL(), salesforce.WithToken("wrong"), fastResend)
+	bad, err := salesforce.NewSender(srv.URL(), contactkit.StaticToken("wrong"), fastResend)
 	require.NoError(t, err)
-	require.ErrorIs(t, bad.Send(context.Background(), oneRecord(t)), salesforce.ErrUnauthorized)
+	require.ErrorIs(t, bad.Send(context.Background(), oneRecord(t)), contactkit.ErrUnauthorized)
 }
 
+// A context cancelled while the Sender waits to resend ends Send at once
+// and leaves no goroutine behind.
 func TestSenderStopsOnCancelMidBackoff(t *testing.T) {
+	ignore := goleak.IgnoreCurrent()
 	srv := salesforcetest.NewServer()
-	defer srv.Close()
-	s, err := salesforce.NewSender(srv.URL(), salesforce.WithToken(srv.Token)) // default: 1 s to 1 min, forever
+	s, err := salesforce.NewSender(srv.URL(), contactkit.StaticToken(srv.Token),
+		salesforce.WithRetry(contactkit.RetryPolicy{MaxAttempts: 100, MinWait: time.Minute, MaxWait: time.Hour}))
 	require.NoError(t, err)
 	srv.Script(423, 423, 423, 423)
 	ctx, cancel := context.WithCancel(context.Background())
-	time.AfterFunc(100*time.Millisecond, cancel)
-	start := time.Now()
+	var cancelled atomic.Int64
+	time.AfterFunc(50*time.Millisecond, func() { cancelled.Store(time.Now().UnixNano()); cancel() })
 	err = s.Send(ctx, oneRecord(t))
+	returned := time.Now().UnixNano()
 	require.ErrorIs(t, err, context.Canceled)
-	assert.Less(t, time.Since(start), time.Second, "the backoff wait is cut short")
+	assert.Less(t, time.Duration(returned-cancelled.Load()), 100*time.Millisecond, "the minute-long wait is cut short")
 	assert.Len(t, srv.Deliveries(), 1)
+	srv.Close()
+	goleak.VerifyNone(t, ignore)
 }
 
 func TestSenderValidatesFirst(t *testing.T) {
 	srv, s := newEndpoint(t)
 	r := oneRecord(t)
 	r.CallerID = "+49 199"
-	var ve *salesforce.ValidationError
+	var ve *contactkit.ValidationError
 	require.ErrorAs(t, s.Send(context.Background(), r), &ve)
 	assert.Equal(t, "CallerID", ve.Field)
 	require.ErrorAs(t, s.Send(context.Background(), nil), &ve)
 	assert.Empty(t, srv.Requests())
 
-	_, err := salesforce.NewSender(srv.URL())
-	require.ErrorAs(t, err, &ve, "a token is required")
-	_, err = salesforce.NewSender("not a url", salesforce.WithToken("t"))
+	for _, tok := range []contactkit.TokenSource{nil, contactkit.StaticToken(""), contactkit.TokenFunc(nil)} {
+		_, err := salesforce.NewSender(srv.URL(), tok)
+		require.ErrorAs(t, err, &ve, "a token is required")
+		assert.Equal(t, "token", ve.Field)
+	}
+	_, err := salesforce.NewSender("not a url", contactkit.StaticToken("t"))
 	require.ErrorAs(t, err, &ve)
+	_, err = salesforce.NewSender(srv.URL(), contactkit.StaticToken("t"), salesforce.WithRetry(contactkit.RetryPolicy{}))
+	require.Error(t, err, "a bad option is an error from NewSender")
 }
 
-func TestSenderTokenFuncRefreshes(t *testing.T) {
-	srv, _ := newEndpoint(t)
-	calls := 0
-	s, err := salesforce.NewSender(srv.URL(), fastResend, salesforce.WithTokenFunc(func(context.Context) (string, error) {
-		calls++
-		return srv.Token, nil
+// Issue 11 (auth per attempt): the token rotates between 423 answers and
+// every attempt carries the token current at that moment.
+func TestSenderTokenPerAttempt(t *testing.T) {
+	var issued atomic.Int32
+	srv := salesforcetest.NewServer(salesforcetest.WithAuth(func(r *http.Request) error {
+		if !strings.HasPrefix(r.Header.Get("Authorization"), "Bearer tok-") {
+			return errors.New("no token")
+		}
+		return nil
 	}))
-	require.NoError(t, err)
-	for range 3 {
-		require.NoError(t, s.Send(context.Background(), oneRecord(t)))
+	defer srv.Close()
+	var ops []string
+	var mu sync.Mutex
+	wrap := func(next http.RoundTripper) http.RoundTripper {
+		return roundTripFunc(func(r *http.Request) (*http.Response, error) {
+			mu.Lock()
+			ops = append(ops, contactkit.OperationName(r.Context()))
+			mu.Unlock()
+			return next.RoundTrip(r)
+		})
 	}
-	assert.Equal(t, 3, calls, "one token per record")
+	s, err := salesforce.NewSender(srv.URL(), contactkit.TokenFunc(func(context.Context) (string, error) {
+		return fmt.Sprintf("tok-%d", issued.Add(1)), nil // rotated on every call
+	}), fastResend, salesforce.WithTransportWrapper(wrap))
+	require.NoError(t, err)
+	srv.Script(423, 423, 200)
+	require.NoError(t, s.Send(context.Background(), oneRecord(t)))
+
+	var got []string
+	for _, r := range srv.Requests() {
+		got = append(got, r.Header.Get("Authorization"))
+	}
+	assert.Equal(t, []string{"Bearer tok-1", "Bearer tok-2", "Bearer tok-3"}, got, "a fresh token per attempt")
+	assert.Equal(t, []string{"POST writeCallStatistics", "POST writeCallStatistics", "POST writeCallStatistics"}, ops,
+		"one wrapped request per attempt, named by operation")
+}
+
+type roundTripFunc func(*http.Request) (*http.Response, error)
+
+func (f roundTripFunc) RoundTrip(r *http.Request) (*http.Response, error) { return f(r) }
+
+// Issue 11 (floor between resends): a receiver answering 423 with a
+// Retry-After of 0, a past date, a negative number or garbage must not
+// make the Sender post in a tight loop (it made ~22,000 POSTs per second):
+// every resend waits at least MinWait.
+func TestSenderRetryAfterFloor(t *testing.T) {
+	const minWait, window = 20 * time.Millisecond, 300 * time.Millisecond
+	for _, retryAfter := range []string{"0", "Mon, 02 Jan 2006 15:04:05 GMT", "-5", "soon", ""} {
+		t.Run("Retry-After "+retryAfter, func(t *testing.T) {
+			t.Parallel()
+			var mu sync.Mutex
+			var arrivals []time.Time
+			srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+				_, _ = io.Copy(io.Discard, r.Body)
+				mu.Lock()
+				arrivals = append(arrivals, time.Now())
+				mu.Unlock()
+				if retryAfter != "" {
+					w.Header().Set("Retry-After", retryAfter)
+				}
+				w.WriteHeader(http.StatusLocked)
+			}))
+			s, err := salesforce.NewSender(srv.URL, contactkit.StaticToken("t"),
+				salesforce.WithRetry(contactkit.RetryPolicy{MaxAttempts: 1 << 20, MinWait: minWait, MaxWait: 2 * minWait}))
+			require.NoError(t, err)
+			ctx, cancel := context.WithTimeout(context.Background(), window)
+			err = s.Send(ctx, oneRecord(t))
+			cancel()
+			srv.Close()
+			require.ErrorIs(t, err, context.DeadlineExceeded, retryAfter)
+
+			mu.Lock()
+			n := len(arrivals)
+			assert.GreaterOrEqual(t, n, 3, "Retry-After %q: it does resend", retryAfter)
+			assert.LessOrEqual(t, n, int(window/minWait)+1, "Retry-After %q: at most one attempt per MinWait", retryAfter)
+			for i := 1; i < n; i++ {
+				assert.GreaterOrEqual(t, arrivals[i].Sub(arrivals[i-1]), minWait, "Retry-After %q: gap before attempt %d", retryAfter, i+1)
+			}
+			mu.Unlock()
+		})
+	}
+}
+
+// silentServer accepts connections, reads what comes and never answers.
+func silentServer(t *testing.T) (url string, accepted *atomic.Int32) {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	require.NoError(t, err)
+	accepted = &atomic.Int32{}
+	var wg sync.WaitGroup
+	var mu sync.Mutex
+	var conns []net.Conn
+	wg.Add(1)
+	go func() {
+		defer wg.Done()
+		for {
+			c, err := ln.Accept()
+			if err != nil {
+				return
+			}
+			accepted.Add(1)
+			mu.Lock()
+			conns = append(conns, c)
+			mu.Unlock()
+			wg.Add(1)
+			go func() { defer wg.Done(); _, _ = io.Copy(io.Discard, c) }()
+		}
+	}()
+	t.Cleanup(func() {
+		_ = ln.Close()
+		mu.Lock()
+		for _, c := range conns {
+			_ = c.Close()
+		}
+		mu.Unlock()
+		wg.Wait()
+	})
+	return "http://" + ln.Addr().String() + "/writeCallStatistics", accepted
+}
+
+// Issue 11 (default timeouts): a receiver that accepts and never answers
+// ends Send with contactkit.ErrTimeout once the retry policy's attempts
+// are used up; each timed-out attempt is resent (jtel's "until written").
+func TestSenderSilentReceiverTimesOut(t *testing.T) {
+	url, accepted := silentServer(t)
+	s, err := salesforce.NewSender(url, contactkit.StaticToken("t"), salesforce.WithResponseTimeout(100*time.Millisecond),
+		salesforce.WithRetry(contactkit.RetryPolicy{MaxAttempts: 3, MinWait: time.Millisecond, MaxWait: 5 * time.Millisecond}))
+	require.NoError(t, err)
+	start := time.Now()
+	err = s.Send(context.Background(), oneRecord(t))
+	elapsed := time.Since(start)
+	require.ErrorIs(t, err, contactkit.ErrTimeout)
+	assert.EqualValues(t, 3, accepted.Load(), "a timed-out record is resent within the policy")
+	assert.GreaterOrEqual(t, elapsed, 300*time.Millisecond)
+	assert.Less(t, elapsed, 2*time.Second)
+
+	// With the default policy (resend until written) the caller's deadline
+	// is what ends it.
+	forever, err := salesforce.NewSender(url, contactkit.StaticToken("t"), salesforce.WithResponseTimeout(100*time.Millisecond))
+	require.NoError(t, err)
+	ctx, cancel := context.WithTimeout(context.Background(), 250*time.Millisecond)
+	defer cancel()
+	require.ErrorIs(t, forever.Send(ctx, oneRecord(t)), context.DeadlineExceeded)
 }
 
 // Exact wire check: method, headers and the JSON body with every field.
@@ -141,7 +292,8 @@ func TestSenderWire(t *testing.T) {
 			return httpmock.NewStringResponse(200, ``), nil
 		})
 	s, err := salesforce.NewSender("https://acme.my.salesforce.com/services/apexrest/jtel/writeCallStatistics",
-		salesforce.WithToken("00D-access-token"), salesforce.WithHTTPClient(&http.Client{Transport: mt}))
+		contactkit.StaticToken("00D-access-token"), salesforce.WithHTTPClient(&http.Client{Transport: mt}),
+		salesforce.WithUserAgent("crm-sync/1.2"))
 	require.NoError(t, err)
 	require.NoError(t, s.Send(context.Background(), oneRecord(t)))
 	want, err := os.ReadFile("testdata/record_all_fields.json")
@@ -149,7 +301,23 @@ func TestSenderWire(t *testing.T) {
 	assert.JSONEq(t, string(want), string(body))
 	assert.Equal(t, "Bearer 00D-access-token", header.Get("Authorization"))
 	assert.Equal(t, "application/json", header.Get("Content-Type"))
+	assert.True(t, strings.HasPrefix(header.Get("User-Agent"), "crm-sync/1.2 contactkit/"))
 	assert.Equal(t, 1, mt.GetTotalCallCount())
+}
+
+// A record received with fields jtel added later is forwarded unchanged.
+func TestSenderForwardsUnknownFields(t *testing.T) {
+	srv, s := newEndpoint(t)
+	r := oneRecord(t)
+	require.NoError(t, json.Unmarshal([]byte(`{"nQueueSeconds":12.50,"dtCallEnd":"2024-05-06T09:33:36+02:00"}`), r))
+	require.NoError(t, s.Send(context.Background(), r))
+	reqs := srv.Requests()
+	require.Len(t, reqs, 1)
+	assert.Contains(t, string(reqs[0].Body), `"nQueueSeconds":12.50`)
+	assert.Contains(t, string(reqs[0].Body), `"dtCallEnd":"2024-05-06T09:33:36+02:00"`)
+	w := srv.Written()
+	require.Len(t, w, 1)
+	assert.JSONEq(t, `12.50`, string(w[0].Unknown["nQueueSeconds"]))
 }
 
 func TestGroupCallsOfTheDocumentedCall(t *testing.T) {

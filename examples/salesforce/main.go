@@ -1,38 +1,60 @@
-// Command salesforce runs a writeCallStatistics receiver on localhost and
-// sends it the five records of the example call in jtel's document
-// through the Sender, then prints the call as the receiver saw it.
+// Command salesforce shows both sides of jtel's writeCallStatistics.
 //
-// With -endpoint it sends the records to that endpoint instead, with the
-// bearer token in SALESFORCE_TOKEN.
+// Without flags it runs the receiver on localhost, sends it the five
+// records of the example call in jtel's document through the Sender, and
+// prints the call as the receiver saw it.
+//
+// With -listen it is a receiver to put behind your load balancer: it
+// answers jtel on -path with the bearer token in WCS_TOKEN, logs every
+// record it is sent as a JSON line (replace write with your own store),
+// and bounds every connection and request in time and memory (see the
+// timeout and size flags). SIGINT or SIGTERM stops it gracefully.
+//
+// With -endpoint it sends the documented records to that endpoint, with
+// the bearer token in SALESFORCE_TOKEN.
 package main
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"flag"
 	"fmt"
 	"io"
+	"log/slog"
 	"net"
-	"net/http"
 	"os"
 	"os/signal"
 	"strings"
 	"sync"
+	"syscall"
 	"time"
 
+	"github.com/contactkit/contactkit"
 	"github.com/contactkit/contactkit/salesforce"
 	"github.com/contactkit/contactkit/salesforce/salesforcetest"
 )
 
 func main() {
-	endpoint := flag.String("endpoint", "", "writeCallStatistics endpoint URL (empty: a receiver on localhost)")
+	endpoint := flag.String("endpoint", "", "send the documented records to this writeCallStatistics endpoint URL")
+	listen := flag.String("listen", "", "run only the receiver on this address (host:port)")
+	cfg := defaultReceiverConfig()
+	cfg.register(flag.CommandLine)
 	flag.Usage = func() {
-		fmt.Fprintf(flag.CommandLine.Output(), "usage: salesforce [-endpoint URL]\n\nenvironment (with -endpoint):\n  SALESFORCE_TOKEN  bearer token for the endpoint\n\nflags:\n")
+		fmt.Fprintf(flag.CommandLine.Output(), "usage: salesforce [-listen ADDR | -endpoint URL] [flags]\n\n"+
+			"environment:\n  WCS_TOKEN         bearer token jtel sends to the receiver (with -listen)\n"+
+			"  SALESFORCE_TOKEN  bearer token for the endpoint (with -endpoint)\n\nflags:\n")
 		flag.PrintDefaults()
 	}
 	flag.Parse()
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
-	err := run(ctx, os.Stdout, *endpoint, os.Getenv("SALESFORCE_TOKEN"))
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	log := slog.New(slog.NewTextHandler(os.Stderr, nil))
+	var err error
+	if *listen != "" {
+		err = listenAndServe(ctx, os.Stdout, log, *listen, os.Getenv("WCS_TOKEN"), cfg)
+	} else {
+		err = run(ctx, os.Stdout, *endpoint, os.Getenv("SALESFORCE_TOKEN"), cfg)
+	}
 	stop()
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "salesforce:", err)
@@ -40,9 +62,36 @@ func main() {
 	}
 }
 
-// store is what a customer's receiver would do with the records: here, it
-// keeps them, and refuses the first write of a call with 423 to show that
-// jtel-style resending loses nothing.
+// listenAndServe runs the receiver until ctx ends; each record is written
+// to out as one JSON line.
+func listenAndServe(ctx context.Context, out io.Writer, log *slog.Logger, addr, token string, cfg receiverConfig) error {
+	if token == "" {
+		return errors.New("WCS_TOKEN is required: the bearer token jtel is configured to send")
+	}
+	var mu sync.Mutex
+	enc := json.NewEncoder(out)
+	write := func(_ context.Context, r *salesforce.Record) error {
+		mu.Lock()
+		defer mu.Unlock()
+		return enc.Encode(r) // your store here; its error answers 423 and jtel sends again
+	}
+	rc, err := newReceiver(cfg, token, write, log)
+	if err != nil {
+		return err
+	}
+	ln, err := net.Listen("tcp", addr)
+	if err != nil {
+		return err
+	}
+	log.Info("writeCallStatistics receiver listening", "addr", ln.Addr().String(), "path", cfg.Path)
+	err = rc.serve(ctx, ln)
+	log.Info("receiver stopped", "peak_connections", rc.peak.Load())
+	return err
+}
+
+// store is what the demo receiver does with the records: it keeps them,
+// and refuses the first write with 423 to show that jtel-style resending
+// loses nothing.
 type store struct {
 	mu      sync.Mutex
 	records []salesforce.Record
@@ -54,17 +103,17 @@ func (s *store) write(_ context.Context, r *salesforce.Record) error {
 	defer s.mu.Unlock()
 	if !s.refused {
 		s.refused = true
-		return fmt.Errorf("database busy: %w", salesforce.ErrLocked)
+		return fmt.Errorf("database busy: %w", contactkit.ErrLocked)
 	}
 	s.records = append(s.records, *r)
 	return nil
 }
 
-func run(ctx context.Context, out io.Writer, endpoint, token string) error {
+func run(ctx context.Context, out io.Writer, endpoint, token string, cfg receiverConfig) error {
 	st := &store{}
 	if endpoint == "" {
 		token = "local-example-token"
-		h, err := salesforce.NewHandler(st.write, salesforce.RequireBearer(token))
+		rc, err := newReceiver(cfg, token, st.write, slog.New(slog.NewTextHandler(io.Discard, nil)))
 		if err != nil {
 			return err
 		}
@@ -72,16 +121,20 @@ func run(ctx context.Context, out io.Writer, endpoint, token string) error {
 		if err != nil {
 			return err
 		}
-		mux := http.NewServeMux()
-		mux.Handle(salesforcetest.EndpointPath, h)
-		srv := &http.Server{Handler: mux, ReadHeaderTimeout: 5 * time.Second}
-		go func() { _ = srv.Serve(ln) }()
-		defer func() { _ = srv.Close() }()
-		endpoint = "http://" + ln.Addr().String() + salesforcetest.EndpointPath
+		sctx, stop := context.WithCancel(ctx)
+		done := make(chan error, 1)
+		go func() { done <- rc.serve(sctx, ln) }()
+		defer func() {
+			stop()
+			if err := <-done; err != nil {
+				fmt.Fprintln(out, "receiver:", err)
+			}
+		}()
+		endpoint = "http://" + ln.Addr().String() + cfg.Path
 		fmt.Fprintf(out, "receiver listening on %s\n", endpoint)
 	}
-	sender, err := salesforce.NewSender(endpoint, salesforce.WithToken(token),
-		salesforce.WithRetry(salesforce.RetryPolicy{MaxAttempts: 10, MinWait: 50 * time.Millisecond, MaxWait: 2 * time.Second}))
+	sender, err := salesforce.NewSender(endpoint, contactkit.StaticToken(token),
+		salesforce.WithRetry(contactkit.RetryPolicy{MaxAttempts: 10, MinWait: 50 * time.Millisecond, MaxWait: 2 * time.Second}))
 	if err != nil {
 		return err
 	}
@@ -89,7 +142,7 @@ func run(ctx context.Context, out io.Writer, endpoint, token string) error {
 	for i := range records {
 		r := &records[i]
 		if err := sender.Send(ctx, r); err != nil {
-			if errors.Is(err, salesforce.ErrConflict) || errors.Is(err, salesforce.ErrNotFound) {
+			if errors.Is(err, contactkit.ErrConflict) || errors.Is(err, contactkit.ErrNotFound) {
 				fmt.Fprintf(out, "record %d refused for good: %v\n", i+1, err)
 				continue
 			}

@@ -12,7 +12,7 @@ import (
 // (transaction code AAA) and transfers to agent Z (BBB); and a last line
 // for transaction code CCC.
 func DocumentedCall(partAID int64, start time.Time) []salesforce.Record {
-	at := func(seconds int) salesforce.LocalTime {
+	at := func(seconds int) salesforce.Time {
 		return salesforce.NewTime(start.Add(time.Duration(seconds) * time.Second))
 	}
 	base := salesforce.Record{

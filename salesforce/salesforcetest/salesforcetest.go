@@ -5,7 +5,7 @@
 //	srv := salesforcetest.NewServer()
 //	defer srv.Close()
 //	srv.Script(423, 423, 200)
-//	s, _ := salesforce.NewSender(srv.URL(), salesforce.WithToken(srv.Token))
+//	s, _ := salesforce.NewSender(srv.URL(), contactkit.StaticToken(srv.Token))
 //
 // Transport faults (5xx, dropped connections, delays) come from the
 // embedded Faults: Inject, FailNext, SetDelay, and the raw request log,
@@ -18,6 +18,7 @@ import (
 	"net/http/httptest"
 	"sync"
 
+	"github.com/contactkit/contactkit"
 	"github.com/contactkit/contactkit/internal/fakeserver"
 	"github.com/contactkit/contactkit/salesforce"
 )
@@ -44,8 +45,11 @@ type Delivery struct {
 type Server struct {
 	fakeserver.Faults
 
-	// Token is the bearer token required on every request.
+	// Token is the bearer token required on every request (unless WithAuth
+	// replaces the check).
 	Token string
+
+	auth func(*http.Request) error
 
 	srv        *httptest.Server
 	mu         sync.Mutex
@@ -59,6 +63,10 @@ type Option func(*Server)
 // WithToken sets the accepted bearer token.
 func WithToken(token string) Option { return func(s *Server) { s.Token = token } }
 
+// WithAuth replaces the bearer token check with check (an error answers
+// 401), for a test whose token rotates.
+func WithAuth(check func(*http.Request) error) Option { return func(s *Server) { s.auth = check } }
+
 // NewServer starts the endpoint on a loopback port. Unscripted records
 // are answered 200.
 func NewServer(opts ...Option) *Server {
@@ -66,7 +74,11 @@ func NewServer(opts ...Option) *Server {
 	for _, o := range opts {
 		o(s)
 	}
-	h, err := salesforce.NewHandler(s.write, salesforce.RequireBearer(s.Token))
+	auth := salesforce.RequireBearer(s.Token)
+	if s.auth != nil {
+		auth = salesforce.RequireAuth(s.auth)
+	}
+	h, err := salesforce.NewHandler(s.write, auth)
 	if err != nil {
 		panic(err) // only for an empty token, a programming error
 	}
@@ -123,11 +135,11 @@ func (s *Server) write(_ context.Context, r *salesforce.Record) error {
 	switch status {
 	case http.StatusOK:
 	case http.StatusConflict:
-		err = salesforce.ErrConflict
+		err = contactkit.ErrConflict
 	case http.StatusNotFound:
-		err = salesforce.ErrNotFound
+		err = contactkit.ErrNotFound
 	default:
-		status, err = http.StatusLocked, salesforce.ErrLocked
+		status, err = http.StatusLocked, contactkit.ErrLocked
 	}
 	s.deliveries = append(s.deliveries, Delivery{Record: *r, Status: status})
 	return err
