@@ -14,6 +14,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/contactkit/contactkit"
 	"github.com/contactkit/contactkit/internal/transport"
 )
 
@@ -22,8 +23,10 @@ import (
 type Chat struct {
 	Session Session
 	t       *transport.Client
-	ended   atomic.Bool
+	ended   atomic.Bool // no more posts: End was called or a terminal message seen
+	closed  atomic.Bool // the service's side is over: End succeeded or a terminal message seen
 	endOnce sync.Once
+	endMu   sync.Mutex // one End request at a time
 	done    chan struct{}
 }
 
@@ -31,8 +34,8 @@ func newChat(s Session, t *transport.Client) *Chat {
 	return &Chat{Session: s, t: t, done: make(chan struct{})}
 }
 
-// Done is closed when the chat ends (End, or a terminal message seen by a
-// Conversation).
+// Done is closed when the chat ends (End has returned, or a terminal
+// message was seen by a Conversation).
 func (ch *Chat) Done() <-chan struct{} { return ch.done }
 
 // ErrChatEnded is returned by posts after End or a terminal message.
@@ -52,7 +55,7 @@ func (ch *Chat) post(ctx context.Context, path string, body any, idempotent bool
 // API: POST /chat
 func (ch *Chat) Send(ctx context.Context, text string) error {
 	if strings.TrimSpace(text) == "" {
-		return &ValidationError{Field: "message", Reason: "is empty"}
+		return &contactkit.ValidationError{Field: "message", Reason: "is empty"}
 	}
 	return ch.post(ctx, "/chat", struct {
 		ChatSessionID string `json:"chatSessionId"`
@@ -113,7 +116,7 @@ type screenshotNotify struct {
 // API: POST /screenshot/notify
 func (ch *Chat) AcceptScreenshot(ctx context.Context, uuid string) error {
 	if strings.TrimSpace(uuid) == "" {
-		return &ValidationError{Field: "uuid", Reason: "is required when accepting (upload the screenshot first)"}
+		return &contactkit.ValidationError{Field: "uuid", Reason: "is required when accepting (upload the screenshot first)"}
 	}
 	return ch.post(ctx, "/screenshot/notify", screenshotNotify{ch.Session.ID, ScreenshotAccepted, uuid}, true)
 }
@@ -141,9 +144,9 @@ const ScreenshotPrefix = "data:image/png;base64;"
 func (ch *Chat) UploadScreenshot(ctx context.Context, png []byte) (string, error) {
 	switch {
 	case !bytes.HasPrefix(png, pngSignature):
-		return "", &ValidationError{Field: "screenshot", Reason: "must be a PNG (the only supported type)"}
+		return "", &contactkit.ValidationError{Field: "screenshot", Reason: "must be a PNG (the only supported type)"}
 	case len(png) > MaxScreenshotBytes:
-		return "", &ValidationError{Field: "screenshot", Reason: fmt.Sprintf("is over %d bytes", MaxScreenshotBytes)}
+		return "", &contactkit.ValidationError{Field: "screenshot", Reason: fmt.Sprintf("is over %d bytes", MaxScreenshotBytes)}
 	case ch.ended.Load():
 		return "", ErrChatEnded
 	}
@@ -159,11 +162,11 @@ func (ch *Chat) UploadScreenshot(ctx context.Context, png []byte) (string, error
 	defer transport.CloseBody(resp.Body)
 	raw, err := io.ReadAll(io.LimitReader(resp.Body, 4096))
 	if err != nil {
-		return "", &DecodeError{Endpoint: req.Endpoint, Err: err}
+		return "", &contactkit.DecodeError{Endpoint: req.Endpoint, Err: err}
 	}
 	uuid := screenshotUUID(raw)
 	if uuid == "" {
-		return "", &DecodeError{Endpoint: req.Endpoint, Err: errors.New("no screenshot uuid in the answer")}
+		return "", &contactkit.DecodeError{Endpoint: req.Endpoint, Err: errors.New("no screenshot uuid in the answer")}
 	}
 	return uuid, nil
 }
@@ -193,22 +196,47 @@ func screenshotUUID(raw []byte) string {
 // session by the cookie the start request set, which is why every Chat
 // has its own cookie jar.
 //
+// The chat is marked ended before the request is sent, so a keep-alive or
+// a post that crosses it stops quietly instead of failing with the 404 of
+// an ended session; posts are refused from then on (ErrChatEnded) even if
+// the request fails. A failed End may be called again; after a success,
+// or after the agent side ended the chat, End does nothing.
+//
 // API: POST /chat/end
 func (ch *Chat) End(ctx context.Context) error {
-	if ch.ended.Load() {
+	ch.endMu.Lock()
+	defer ch.endMu.Unlock()
+	if ch.closed.Load() {
 		return nil
 	}
+	ch.ended.Store(true) // before the request: a crossing post sees it
 	err := ch.t.Do(ctx, &transport.Request{Method: http.MethodPost, Path: "/chat/end", Idempotent: true, Endpoint: "POST /chat/end"}, nil)
 	if err == nil {
-		ch.markEnded()
+		ch.closed.Store(true)
 	}
+	ch.markEnded() // Done is closed once the request is over
 	return err
+}
+
+// Check returns the session as the service sees it now, asking with the
+// session's id and its cookie, or ErrNoSession once it has ended.
+//
+// API: GET /chat/queue?existingChatSessionId={chat-session-id}
+func (ch *Chat) Check(ctx context.Context) (*Session, error) {
+	return checkSession(ctx, ch.t, ch.Session.ID)
 }
 
 // Ended reports whether the chat was ended or a terminal message seen.
 func (ch *Chat) Ended() bool { return ch.ended.Load() }
 
-// markEnded records a terminal message: no more posts are sent.
+// markClosed records a terminal message: the agent side ended the chat,
+// no more posts are sent and End has nothing to do.
+func (ch *Chat) markClosed() {
+	ch.closed.Store(true)
+	ch.markEnded()
+}
+
+// markEnded stops further posts and closes Done.
 func (ch *Chat) markEnded() {
 	ch.endOnce.Do(func() {
 		ch.ended.Store(true)
@@ -241,7 +269,7 @@ func (ch *Chat) KeepAlive(ctx context.Context, every time.Duration) error {
 			return nil
 		}
 		err := ch.StillHere(ctx)
-		var apiErr *APIError
+		var apiErr *contactkit.APIError
 		switch {
 		case errors.Is(err, ErrChatEnded) || (err != nil && ch.ended.Load()):
 			return nil // ended while the still-here was under way

@@ -3,8 +3,11 @@ package webchat
 import (
 	"context"
 	"errors"
+	"fmt"
 	"sync"
 	"time"
+
+	"github.com/contactkit/contactkit"
 )
 
 // Handlers receive the agent's messages by type; any may be nil. Default,
@@ -59,7 +62,14 @@ type Conversation struct {
 	Handlers Handlers
 	// KeepAlive is the still-here interval (DefaultKeepAlive when 0).
 	KeepAlive time.Duration
+	// EndGrace bounds the POST /chat/end that Run sends when it stops
+	// while the chat is still open (DefaultEndGrace when 0).
+	EndGrace time.Duration
 }
+
+// DefaultEndGrace is how long Run waits for the end of a chat it stops
+// (its context ended, say, on Ctrl-C).
+const DefaultEndGrace = 5 * time.Second
 
 // ErrChatClosed says how a conversation ended when the agent side closed
 // it: Run returns it wrapped with the terminal message's type for
@@ -68,12 +78,36 @@ var ErrChatClosed = errors.New("contactkit: webchat: the chat was closed")
 
 // Run runs the conversation until a terminal message arrives (nil for
 // CHAT_ENDED, ErrChatClosed for FORCE_CLOSE and MULTIMEDIA_DOWN), the chat
-// is ended with Chat.End (nil), the keep-alive is rejected, or ctx ends.
-// Every goroutine it starts has stopped when it returns.
+// is ended with Chat.End (nil), the keep-alive is rejected, the source
+// fails, or ctx ends.
+//
+// When it stops with the chat still open (ctx ended, as on Ctrl-C; the
+// keep-alive rejected; the source failed), it ends the chat with
+// POST /chat/end, on a context of its own bounded by EndGrace, so that the
+// agent is not left with an orphaned chat; a failure of that end is
+// joined to the error returned. Every goroutine it starts has stopped
+// when it returns.
 func (cv *Conversation) Run(ctx context.Context) error {
 	if cv.Chat == nil || cv.Source == nil {
-		return &ValidationError{Field: "Conversation", Reason: "needs a Chat and a Source"}
+		return &contactkit.ValidationError{Field: "Conversation", Reason: "needs a Chat and a Source"}
 	}
+	err := cv.run(ctx)
+	if cv.Chat.closed.Load() {
+		return err
+	}
+	grace := cv.EndGrace
+	if grace <= 0 {
+		grace = DefaultEndGrace
+	}
+	endCtx, cancel := context.WithTimeout(context.WithoutCancel(ctx), grace)
+	defer cancel()
+	if endErr := cv.Chat.End(endCtx); endErr != nil {
+		return errors.Join(err, fmt.Errorf("contactkit: webchat: ending the chat: %w", endErr))
+	}
+	return err
+}
+
+func (cv *Conversation) run(ctx context.Context) error {
 	ctx, cancel := context.WithCancelCause(ctx)
 	defer cancel(nil)
 	var wg sync.WaitGroup
@@ -101,8 +135,8 @@ func (cv *Conversation) Run(ctx context.Context) error {
 			if m.Type != ChatEnded {
 				end = &closedError{typ: m.Type}
 			}
-			cancel(end) // before markEnded, so the cause is this message
-			cv.Chat.markEnded()
+			cancel(end) // before markClosed, so the cause is this message
+			cv.Chat.markClosed()
 		}
 		return nil
 	})

@@ -8,11 +8,12 @@ import (
 	"fmt"
 	"net/http"
 	"net/http/cookiejar"
-	"net/mail"
 	"strings"
 	"time"
 
+	"github.com/contactkit/contactkit"
 	"github.com/contactkit/contactkit/internal/transport"
+	"github.com/contactkit/contactkit/internal/wirejson"
 )
 
 // QueueType says which way a queue carries messages. Values the document
@@ -33,6 +34,10 @@ type Queue struct {
 	Created  time.Time `json:"created"`
 	LastUsed time.Time `json:"lastUsed"`
 	Type     QueueType `json:"chatQueueType"`
+
+	// Unknown holds fields this SDK does not declare (a newer service's
+	// additions); MarshalJSON writes them back.
+	Unknown wirejson.Unknown `json:"-"`
 }
 
 // Session is a ChatSession.
@@ -49,7 +54,40 @@ type Session struct {
 	QueueType           QueueType `json:"chatQueueType,omitempty"`
 	ServerToClientQueue *Queue    `json:"serverToClientQueue,omitempty"`
 	ClientToServerQueue *Queue    `json:"clientToServerQueue,omitempty"`
+
+	// Unknown holds fields this SDK does not declare (a third queue of a
+	// newer service, say); MarshalJSON writes them back, so a session
+	// decoded and re-encoded (a proxy built on the SDK) loses nothing.
+	Unknown wirejson.Unknown `json:"-"`
 }
+
+// Session and Queue keep unknown fields through a decode and re-encode
+// (internal/wirejson): each is decoded through a method-less copy of
+// itself, and its Unknown merged back when encoded.
+type (
+	sessionFields Session
+	queueFields   Queue
+)
+
+// UnmarshalJSON decodes the session and keeps unknown fields.
+func (s *Session) UnmarshalJSON(b []byte) error {
+	u, err := wirejson.Split(b, (*sessionFields)(s))
+	s.Unknown = u
+	return err
+}
+
+// MarshalJSON encodes the session with its unknown fields.
+func (s Session) MarshalJSON() ([]byte, error) { return wirejson.Merge(sessionFields(s), s.Unknown) }
+
+// UnmarshalJSON decodes the queue and keeps unknown fields.
+func (q *Queue) UnmarshalJSON(b []byte) error {
+	u, err := wirejson.Split(b, (*queueFields)(q))
+	q.Unknown = u
+	return err
+}
+
+// MarshalJSON encodes the queue with its unknown fields.
+func (q Queue) MarshalJSON() ([]byte, error) { return wirejson.Merge(queueFields(q), q.Unknown) }
 
 // AgentImage decodes the agent's picture (a data: URL prefix is allowed).
 func (s *Session) AgentImage() ([]byte, error) {
@@ -73,39 +111,24 @@ type CustomInfo struct {
 	Value string `json:"value"`
 }
 
-// StartRequest is a ClientChatSessionRequest.
+// StartRequest is a ClientChatSessionRequest. The document marks none
+// of its fields as required except the credential of each endpoint (the
+// captcha token for POST /chat/queue, the API key for POST
+// /chat/apiqueue); the service judges the rest. Skill may be left empty
+// where the chat installation's URL mappings choose it.
 type StartRequest struct {
 	InstallationID string `json:"installationId"`
 	Email          string `json:"email"`
 	Name           string `json:"name"`
 	Skill          string `json:"skill"`
-	// RecaptchaToken is for StartSession (POST /chat/queue).
+	// RecaptchaToken is for StartSession (POST /chat/queue). It is kept
+	// out of logs and errors.
 	RecaptchaToken string `json:"recaptchaToken,omitempty"`
 	// APIKey is for StartAPISession (POST /chat/apiqueue): the key Xima
-	// issues, not the Call Reporting service user key.
+	// issues, not the Call Reporting service user key. It is kept out of
+	// logs and errors.
 	APIKey         string       `json:"apiKey,omitempty"`
 	CustomChatInfo []CustomInfo `json:"customChatInfo,omitempty"`
-}
-
-// Validate reports the first problem, as a *ValidationError.
-func (r *StartRequest) Validate() error {
-	switch {
-	case strings.TrimSpace(r.InstallationID) == "":
-		return &ValidationError{Field: "installationId", Reason: "is required"}
-	case strings.TrimSpace(r.Name) == "":
-		return &ValidationError{Field: "name", Reason: "is required"}
-	case strings.TrimSpace(r.Skill) == "":
-		return &ValidationError{Field: "skill", Reason: "is required"}
-	}
-	if a, err := mail.ParseAddress(r.Email); err != nil || a.Address != r.Email {
-		return &ValidationError{Field: "email", Reason: "must be a well-formed address such as user@example.com"}
-	}
-	for i, ci := range r.CustomChatInfo {
-		if strings.TrimSpace(ci.Name) == "" {
-			return &ValidationError{Field: fmt.Sprintf("customChatInfo[%d].name", i), Reason: "is required"}
-		}
-	}
-	return nil
 }
 
 // sessionAnswer accepts a ChatSession both flat and wrapped in
@@ -128,17 +151,23 @@ func sessionAnswer(raw json.RawMessage) (*Session, error) {
 }
 
 // CheckSession returns the session with this id, or ErrNoSession when the
-// service answers 204 (what the widget checks on page load).
+// service answers 204 (what the widget checks on page load). The id is
+// optional, as the document says: an empty one sends no
+// existingChatSessionId and lets the service decide (Chat.Check asks with
+// the session's cookie as well).
 //
 // API: GET /chat/queue?existingChatSessionId={chat-session-id}
 func (c *Client) CheckSession(ctx context.Context, id string) (*Session, error) {
-	if strings.TrimSpace(id) == "" {
-		return nil, &ValidationError{Field: "existingChatSessionId", Reason: "is required"}
-	}
+	return checkSession(ctx, c.t, id)
+}
+
+func checkSession(ctx context.Context, t *transport.Client, id string) (*Session, error) {
 	var q transport.Query
-	q.Add("existingChatSessionId", id)
+	if id != "" {
+		q.Add("existingChatSessionId", id)
+	}
 	req := &transport.Request{Method: http.MethodGet, Path: "/chat/queue", Query: &q, Idempotent: true, Endpoint: "GET /chat/queue"}
-	resp, err := c.t.Send(ctx, req) //nolint:bodyclose // closed by CloseBody below
+	resp, err := t.Send(ctx, req) //nolint:bodyclose // closed by CloseBody below
 	if err != nil {
 		return nil, err
 	}
@@ -147,12 +176,12 @@ func (c *Client) CheckSession(ctx context.Context, id string) (*Session, error) 
 		return nil, ErrNoSession
 	}
 	var raw json.RawMessage
-	if err := c.t.DecodeJSON(req.Endpoint, resp, &raw); err != nil {
+	if err := t.DecodeJSON(req.Endpoint, resp, &raw); err != nil {
 		return nil, err
 	}
 	s, err := sessionAnswer(raw)
 	if err != nil {
-		return nil, &DecodeError{Endpoint: req.Endpoint, Err: err}
+		return nil, &contactkit.DecodeError{Endpoint: req.Endpoint, Err: err}
 	}
 	return s, nil
 }
@@ -162,14 +191,11 @@ func (c *Client) CheckSession(ctx context.Context, id string) (*Session, error) 
 //
 // API: POST /chat/queue
 func (c *Client) StartSession(ctx context.Context, r StartRequest) (*Chat, error) {
-	if err := r.Validate(); err != nil {
-		return nil, err
-	}
 	if strings.TrimSpace(r.RecaptchaToken) == "" {
-		return nil, &ValidationError{Field: "recaptchaToken", Reason: "is required for /chat/queue (use StartAPISession with an API key instead)"}
+		return nil, &contactkit.ValidationError{Field: "recaptchaToken", Reason: "is required for /chat/queue (use StartAPISession with an API key instead)"}
 	}
 	r.APIKey = ""
-	return c.start(ctx, "/chat/queue", r)
+	return c.start(ctx, "/chat/queue", r, r.RecaptchaToken)
 }
 
 // StartAPISession starts a session with a Xima API key instead of a
@@ -177,35 +203,33 @@ func (c *Client) StartSession(ctx context.Context, r StartRequest) (*Chat, error
 //
 // API: POST /chat/apiqueue
 func (c *Client) StartAPISession(ctx context.Context, r StartRequest) (*Chat, error) {
-	if err := r.Validate(); err != nil {
-		return nil, err
-	}
 	if strings.TrimSpace(r.APIKey) == "" {
-		return nil, &ValidationError{Field: "apiKey", Reason: "is required for /chat/apiqueue"}
+		return nil, &contactkit.ValidationError{Field: "apiKey", Reason: "is required for /chat/apiqueue"}
 	}
 	r.RecaptchaToken = ""
-	return c.start(ctx, "/chat/apiqueue", r)
+	return c.start(ctx, "/chat/apiqueue", r, r.APIKey)
 }
 
-// start sends the start request through a new transport with the
-// session's own cookie jar, which /chat/end relies on.
-func (c *Client) start(ctx context.Context, path string, r StartRequest) (*Chat, error) {
-	jar, _ := cookiejar.New(nil)
-	t, err := newTransport(c.baseURL, c.settings, jar)
+// start sends the start request through a client with the session's own
+// cookie jar, which /chat/end relies on.
+func (c *Client) start(ctx context.Context, path string, r StartRequest, secret string) (*Chat, error) {
+	jar, err := cookiejar.New(nil)
 	if err != nil {
 		return nil, err
 	}
+	t := c.t.WithCookieJar(jar)
 	var raw json.RawMessage
 	endpoint := "POST " + path
-	if err := t.Do(ctx, &transport.Request{Method: http.MethodPost, Path: path, JSON: r, Endpoint: endpoint}, &raw); err != nil {
+	req := &transport.Request{Method: http.MethodPost, Path: path, JSON: r, Endpoint: endpoint, Secrets: []string{secret}}
+	if err := t.Do(ctx, req, &raw); err != nil {
 		return nil, err
 	}
 	s, err := sessionAnswer(raw)
 	if err != nil {
-		return nil, &DecodeError{Endpoint: endpoint, Err: err}
+		return nil, &contactkit.DecodeError{Endpoint: endpoint, Err: err}
 	}
 	if s.ID == "" {
-		return nil, &DecodeError{Endpoint: endpoint, Err: errors.New("no chat session id in the answer")}
+		return nil, &contactkit.DecodeError{Endpoint: endpoint, Err: errors.New("no chat session id in the answer")}
 	}
 	return newChat(*s, t), nil
 }

@@ -3,20 +3,26 @@ package webchat
 import (
 	"context"
 	"errors"
-	"net/http"
 	"net/url"
 	"regexp"
 	"strings"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/aws/ratelimit"
+	"github.com/aws/aws-sdk-go-v2/aws/retry"
 	"github.com/aws/aws-sdk-go-v2/service/sqs"
+
+	"github.com/contactkit/contactkit"
+	"github.com/contactkit/contactkit/internal/transport"
 )
 
 // SQSOptions configure an SQSSource. The zero value reads anonymously
-// from the queue's own host.
+// from the queue's own host. The HTTP side (proxy, TLS, User-Agent,
+// logger, retry policy, timeouts, tracing wrapper) is the Client's.
 type SQSOptions struct {
-	// Credentials signs requests; nil reads anonymously (unsigned).
+	// Credentials signs requests; nil reads anonymously (unsigned). The
+	// keys it returns are kept out of the client's logs and errors.
 	Credentials aws.CredentialsProvider
 	// Region overrides the region taken from the queue URL or ARN
 	// (us-east-1 when neither names one, as with a local server).
@@ -24,10 +30,10 @@ type SQSOptions struct {
 	// Endpoint overrides the SQS endpoint; by default the queue URL's
 	// scheme and host.
 	Endpoint string
-	// HTTPClient carries the SQS requests.
-	HTTPClient *http.Client
 	// WaitTime is the long-polling wait of one receive (20 s, the most
-	// SQS allows).
+	// SQS allows), kept 2 s below the client's response timeout
+	// (WithResponseTimeout) so that a long poll is not taken for a silent
+	// server.
 	WaitTime time.Duration
 	// MaxMessages per receive, 1 to 10 (10).
 	MaxMessages int32
@@ -35,14 +41,21 @@ type SQSOptions struct {
 	// agent message; such a message is left on the queue (a redrive
 	// policy, where configured, moves it aside).
 	OnDecodeError func(body string, err error)
+	// OnDeleteError, if set, is told when a handled message could not be
+	// deleted, after the client's retry policy; SQS delivers it again
+	// after its visibility timeout, and Receive goes on.
+	OnDeleteError func(err error)
 }
 
-// SQSSource reads a session's serverToClientQueue with the AWS SDK. A
-// message is deleted only after the handler returned nil.
+// SQSSource reads a session's serverToClientQueue with the AWS SDK,
+// through the Client's HTTP stack. A message is deleted only after the
+// handler returned nil.
 type SQSSource struct {
 	client   *sqs.Client
+	t        *transport.Client
 	queueURL string
 	opts     SQSOptions
+	wait     time.Duration // the long poll, whole seconds
 }
 
 var (
@@ -65,7 +78,7 @@ func regionOf(queueURL, arn string) string {
 }
 
 // NewSessionSource reads the session's serverToClientQueue.
-func NewSessionSource(s *Session, opts SQSOptions) (*SQSSource, error) {
+func (c *Client) NewSessionSource(s *Session, opts SQSOptions) (*SQSSource, error) {
 	if s == nil || s.ServerToClientQueue == nil || s.ServerToClientQueue.URL == "" {
 		return nil, errNoQueue
 	}
@@ -73,18 +86,23 @@ func NewSessionSource(s *Session, opts SQSOptions) (*SQSSource, error) {
 	if opts.Region == "" {
 		opts.Region = regionOf(q.URL, q.ARN)
 	}
-	return NewSQSSource(q.URL, opts)
+	return c.NewSQSSource(q.URL, opts)
 }
 
+// longPollMargin keeps a long poll this much shorter than the response
+// timeout.
+const longPollMargin = 2 * time.Second
+
 // NewSQSSource reads the queue at queueURL.
-func NewSQSSource(queueURL string, opts SQSOptions) (*SQSSource, error) {
+func (c *Client) NewSQSSource(queueURL string, opts SQSOptions) (*SQSSource, error) {
 	u, err := url.Parse(queueURL)
 	if err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" {
-		return nil, &ValidationError{Field: "queueURL", Reason: "must be an absolute http(s) SQS queue URL"}
+		return nil, &contactkit.ValidationError{Field: "queueURL", Reason: "must be an absolute http(s) SQS queue URL"}
 	}
 	if opts.WaitTime <= 0 || opts.WaitTime > 20*time.Second {
 		opts.WaitTime = 20 * time.Second
 	}
+	wait := min(opts.WaitTime, c.responseTimeout-longPollMargin).Truncate(time.Second)
 	if opts.MaxMessages < 1 || opts.MaxMessages > 10 {
 		opts.MaxMessages = 10
 	}
@@ -98,36 +116,84 @@ func NewSQSSource(queueURL string, opts SQSOptions) (*SQSSource, error) {
 	if endpoint == "" {
 		endpoint = u.Scheme + "://" + u.Host
 	}
-	creds := opts.Credentials
-	if creds == nil {
-		creds = aws.AnonymousCredentials{}
+	var creds aws.CredentialsProvider = aws.AnonymousCredentials{}
+	switch opts.Credentials.(type) {
+	case nil, aws.AnonymousCredentials, *aws.AnonymousCredentials:
+	default:
+		creds = redactedCredentials{p: opts.Credentials, r: c.t.Redactor()}
 	}
-	o := sqs.Options{Region: opts.Region, Credentials: creds, BaseEndpoint: aws.String(endpoint)}
-	if opts.HTTPClient != nil {
-		o.HTTPClient = opts.HTTPClient
+	p := c.t.Retry()
+	o := sqs.Options{
+		Region: opts.Region, Credentials: creds, BaseEndpoint: aws.String(endpoint),
+		HTTPClient: c.t.HTTPClient(), // the one stack: User-Agent, logger, timeouts, wrapper
+		Retryer: retry.NewStandard(func(so *retry.StandardOptions) {
+			so.MaxAttempts = p.MaxAttempts
+			so.MaxBackoff = p.MaxWait
+			so.Backoff = retry.BackoffDelayerFunc(func(attempt int, _ error) (time.Duration, error) {
+				return transport.Backoff(p.MinWait, p.MaxWait, attempt-1), nil
+			})
+			so.RateLimiter = ratelimit.None
+		}),
 	}
-	return &SQSSource{client: sqs.New(o), queueURL: queueURL, opts: opts}, nil
+	return &SQSSource{client: sqs.New(o), t: c.t, queueURL: queueURL, opts: opts, wait: max(wait, 0)}, nil
+}
+
+// redactedCredentials registers every key it hands to the AWS SDK with
+// the client's redactor, so that a server echoing one does not put it in
+// an error or a log line.
+type redactedCredentials struct {
+	p aws.CredentialsProvider
+	r *transport.Redactor
+}
+
+func (rc redactedCredentials) Retrieve(ctx context.Context) (aws.Credentials, error) {
+	cr, err := rc.p.Retrieve(ctx)
+	if err != nil {
+		return cr, rc.r.Error(err)
+	}
+	rc.r.AddFixed(cr.AccessKeyID)
+	rc.r.AddFixed(cr.SecretAccessKey)
+	rc.r.AddFixed(cr.SessionToken)
+	return cr, nil
 }
 
 // Receive long-polls the queue and calls handle for every message until
 // ctx ends; it returns ctx's error then, or the error of a receive that
-// failed for good (the SDK retries transient ones).
+// failed for good (after the client's retry policy). A message whose
+// delete fails is not an error: it comes again (at-least-once).
 func (s *SQSSource) Receive(ctx context.Context, handle func(ctx context.Context, m AgentMessage) error) error {
+	idle := 0
 	for {
 		if err := ctx.Err(); err != nil {
 			return err
 		}
-		out, err := s.client.ReceiveMessage(ctx, &sqs.ReceiveMessageInput{
+		start := time.Now()
+		out, err := s.client.ReceiveMessage(s.t.CallContext(ctx, "SQS ReceiveMessage", false), &sqs.ReceiveMessageInput{
 			QueueUrl: aws.String(s.queueURL), MaxNumberOfMessages: s.opts.MaxMessages,
-			WaitTimeSeconds: int32(s.opts.WaitTime / time.Second),
+			WaitTimeSeconds: int32(s.wait / time.Second),
 		})
 		if err != nil {
 			if ctx.Err() != nil {
 				return ctx.Err()
 			}
-			return err
+			return s.t.Redactor().Error(err)
 		}
+		if len(out.Messages) == 0 {
+			// A short poll, or a server that does not hold the request:
+			// space the next one as the retry policy spaces retries.
+			if time.Since(start) < s.wait/2 || s.wait == 0 {
+				if err := s.t.Wait(ctx, idle); err != nil {
+					return err
+				}
+				idle++
+			}
+			continue
+		}
+		idle = 0
 		for _, msg := range out.Messages {
+			if err := ctx.Err(); err != nil {
+				return err // the rest of the batch comes again after its visibility timeout
+			}
 			m, err := DecodeMessage([]byte(aws.ToString(msg.Body)))
 			if err != nil {
 				if s.opts.OnDecodeError != nil {
@@ -138,13 +204,34 @@ func (s *SQSSource) Receive(ctx context.Context, handle func(ctx context.Context
 			if handle(ctx, m) != nil {
 				continue // not deleted: SQS delivers it again after its visibility timeout
 			}
-			// Delete even if ctx ends right now: the handler has run.
-			delCtx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
-			_, err = s.client.DeleteMessage(delCtx, &sqs.DeleteMessageInput{QueueUrl: aws.String(s.queueURL), ReceiptHandle: msg.ReceiptHandle})
-			cancel()
-			if err != nil && ctx.Err() == nil {
-				return err
+			if err := s.delete(ctx, msg.ReceiptHandle); err != nil && s.opts.OnDeleteError != nil {
+				s.opts.OnDeleteError(err)
 			}
 		}
 	}
+}
+
+// deleteTimeout bounds the deletes of one handled message, retries
+// included, once the Receive context has ended.
+const deleteTimeout = 10 * time.Second
+
+// delete deletes a handled message, retrying a failed delete as the
+// client's policy says. It goes on when ctx ends: the handler has run.
+func (s *SQSSource) delete(ctx context.Context, receipt *string) error {
+	dctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), deleteTimeout)
+	defer cancel()
+	in := &sqs.DeleteMessageInput{QueueUrl: aws.String(s.queueURL), ReceiptHandle: receipt}
+	single := func(o *sqs.Options) { o.RetryMaxAttempts = 1 } // this loop is the retry
+	var err error
+	for attempt := range max(s.t.Retry().MaxAttempts, 1) {
+		if attempt > 0 {
+			if werr := s.t.Wait(dctx, attempt-1); werr != nil {
+				break
+			}
+		}
+		if _, err = s.client.DeleteMessage(s.t.CallContext(dctx, "SQS DeleteMessage", false), in, single); err == nil {
+			return nil
+		}
+	}
+	return s.t.Redactor().Error(err)
 }

@@ -4,13 +4,15 @@
 //
 // Without -base-url it chats with an in-process fake service and its
 // scripted agent. With -base-url it uses WEBCHAT_API_KEY and
-// WEBCHAT_INSTALLATION_ID, and reads the agent's messages from the
-// session's SQS queue.
+// WEBCHAT_INSTALLATION_ID. Either way it reads the agent's messages from
+// the session's SQS queue. Ctrl-C ends the chat on the service before the
+// program exits, so the agent is not left with an orphaned chat.
 package main
 
 import (
 	"context"
 	"encoding/base64"
+	"errors"
 	"flag"
 	"fmt"
 	"io"
@@ -64,11 +66,13 @@ func run(ctx context.Context, out io.Writer, baseURL, apiKey, installation, skil
 		return err
 	}
 	fmt.Fprintf(out, "session %s started, queued for %s\n", chat.Session.ID, skill)
-	var source webchat.MessageSource
-	if fake != nil {
-		source = fake.Source(chat.Session.ID)
-	} else if source, err = webchat.NewSessionSource(&chat.Session, webchat.SQSOptions{}); err != nil {
-		return err
+	// The agent's messages arrive on the session's SQS queue (the fake
+	// serves its queues over SQS's protocol too).
+	source, err := c.NewSessionSource(&chat.Session, webchat.SQSOptions{})
+	if err != nil {
+		endCtx, cancel := context.WithTimeout(context.WithoutCancel(ctx), webchat.DefaultEndGrace)
+		defer cancel()
+		return errors.Join(err, chat.End(endCtx)) // do not leave the agent an orphaned chat
 	}
 
 	texts := 0
@@ -118,12 +122,18 @@ func run(ctx context.Context, out io.Writer, baseURL, apiKey, installation, skil
 			return nil
 		},
 	}}
-	if err := conv.Run(ctx); err != nil {
-		return err
+	// Run ends the chat on the service (POST /chat/end) when it stops
+	// early, as on Ctrl-C, so the agent is not left with an orphaned chat.
+	err = conv.Run(ctx)
+	if ctx.Err() != nil {
+		fmt.Fprintf(out, "  stopped early: %v\n", err)
 	}
 	if fake != nil {
 		s, _ := fake.Session(chat.Session.ID)
 		fmt.Fprintf(out, "the service got %d messages from me and %d screenshot(s)\n", len(s.Messages), len(s.Screenshots))
+		if ctx.Err() != nil {
+			fmt.Fprintf(out, "the service ended the chat on my request: %v\n", s.Ended)
+		}
 	}
-	return nil
+	return err
 }

@@ -16,6 +16,7 @@ type memMsg struct {
 	body       string
 	visibleAt  time.Time
 	deliveries int
+	receipt    string // of the latest delivery over the SQS endpoint
 }
 
 // memQueue is an in-memory queue with SQS's at-least-once semantics for

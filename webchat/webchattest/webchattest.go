@@ -6,10 +6,12 @@
 // text, a transfer on the second message, a screenshot request when asked
 // for one, and the end when the user says bye.
 //
-// By default the queue is in memory (Source returns it as a
-// webchat.MessageSource, with at-least-once delivery: a message whose
-// handler fails is delivered again). WithDelivery sends the messages to a
-// real SQS queue instead.
+// By default the queue is in memory, with at-least-once delivery (a
+// message whose handler fails is delivered again): Source returns it as a
+// webchat.MessageSource, and the server also serves it over SQS's JSON
+// protocol at its own URL, so that webchat.Client.NewSessionSource reads
+// it through the AWS SDK as it reads a real queue. WithDelivery sends the
+// messages to a real SQS queue instead.
 package webchattest
 
 import (
@@ -137,6 +139,7 @@ func NewServer(opts ...Option) *Server {
 	}))
 	mux.HandleFunc("POST /screenshot", s.screenshot)
 	mux.HandleFunc("POST /chat/end", s.end)
+	mux.HandleFunc("POST /{$}", s.serveSQS)
 	s.srv = httptest.NewServer(s.Handler(mux))
 	return s
 }
@@ -209,9 +212,6 @@ func (s *Server) start(api bool) http.HandlerFunc {
 			return
 		case req.InstallationID != s.InstallationID:
 			writeMessage(w, http.StatusBadRequest, "Unknown installationId.")
-			return
-		case req.Name == "" || req.Skill == "" || req.Email == "":
-			writeMessage(w, http.StatusBadRequest, "name, email and skill are required.")
 			return
 		}
 		now := time.Now().UTC().Truncate(time.Millisecond)
