@@ -4,8 +4,11 @@
 package testtool
 
 import (
+	"io"
+	"net"
 	"os"
 	"os/exec"
+	"sync"
 	"testing"
 )
 
@@ -37,4 +40,47 @@ func RequirePath(t testing.TB, path, what string) string {
 	}
 	t.Skipf("%s not installed (%s missing); skipping (CI installs it)", what, path)
 	return ""
+}
+
+// SilentServer listens on 127.0.0.1, accepts every connection, reads what
+// the client sends and never answers: the server that hangs a client
+// without a deadline. It returns the base URL; the listener and every
+// connection are closed when the test ends.
+func SilentServer(t testing.TB) string {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatalf("listen: %v", err)
+	}
+	var mu sync.Mutex
+	var conns []net.Conn
+	var wg sync.WaitGroup
+	wg.Add(1)
+	go func() {
+		defer wg.Done()
+		for {
+			c, err := ln.Accept()
+			if err != nil {
+				return
+			}
+			mu.Lock()
+			conns = append(conns, c)
+			mu.Unlock()
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				_, _ = io.Copy(io.Discard, c) // read the request, answer nothing
+			}()
+		}
+	}()
+	t.Cleanup(func() {
+		_ = ln.Close()
+		mu.Lock()
+		for _, c := range conns {
+			_ = c.Close()
+		}
+		mu.Unlock()
+		wg.Wait()
+	})
+	return "http://" + ln.Addr().String()
 }

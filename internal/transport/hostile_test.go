@@ -21,6 +21,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/contactkit/contactkit"
+	"github.com/contactkit/contactkit/internal/testtool"
 )
 
 // attemptTimes serves status with the given Retry-After and records when
@@ -91,38 +92,8 @@ func TestBackoffFloorIsMinWait(t *testing.T) {
 	}
 }
 
-// silent accepts connections and never answers, until the test ends.
-func silent(t *testing.T) string {
-	t.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	require.NoError(t, err)
-	done := make(chan struct{})
-	var wg sync.WaitGroup
-	wg.Add(1)
-	go func() {
-		defer wg.Done()
-		var conns []net.Conn
-		defer func() {
-			for _, c := range conns {
-				_ = c.Close()
-			}
-		}()
-		for {
-			c, err := ln.Accept()
-			if err != nil {
-				return
-			}
-			conns = append(conns, c)
-			go func() { _, _ = io.Copy(io.Discard, c) }() // read the request, answer nothing
-		}
-	}()
-	t.Cleanup(func() {
-		close(done)
-		_ = ln.Close()
-		wg.Wait()
-	})
-	return "http://" + ln.Addr().String()
-}
+// silent accepts connections and never answers.
+func silent(t *testing.T) string { return testtool.SilentServer(t) }
 
 func TestSilentServerTimesOutWithoutADeadline(t *testing.T) {
 	base := silent(t)
