@@ -12,19 +12,20 @@ import (
 	"github.com/stretchr/testify/require"
 	"go.uber.org/goleak"
 
+	"github.com/contactkit/contactkit"
 	"github.com/contactkit/contactkit/acd"
 	"github.com/contactkit/contactkit/acd/acdtest"
 )
 
 func TestMain(m *testing.M) { goleak.VerifyTestMain(m) }
 
-var fast = acd.WithRetry(acd.RetryPolicy{MaxAttempts: 3, MinWait: time.Millisecond, MaxWait: 10 * time.Millisecond})
+var fast = acd.WithRetry(contactkit.RetryPolicy{MaxAttempts: 3, MinWait: time.Millisecond, MaxWait: 10 * time.Millisecond})
 
 func newFake(t *testing.T, opts ...acdtest.Option) (*acdtest.Server, *acd.Client) {
 	t.Helper()
 	srv := acdtest.NewServer(opts...)
 	t.Cleanup(srv.Close)
-	c, err := acd.NewClient(srv.URL(), acd.WithToken(srv.Token), fast)
+	c, err := acd.NewClient(srv.URL(), contactkit.StaticToken(srv.Token), fast)
 	require.NoError(t, err)
 	return srv, c
 }
@@ -78,29 +79,29 @@ func TestTicketGetsForeignSystemNumber(t *testing.T) {
 func TestUnauthorized(t *testing.T) {
 	srv := acdtest.NewServer()
 	defer srv.Close()
-	c, err := acd.NewClient(srv.URL(), acd.WithToken("wrong"))
+	c, err := acd.NewClient(srv.URL(), contactkit.StaticToken("wrong"))
 	require.NoError(t, err)
 	_, err = c.ListEvents(context.Background())
-	require.ErrorIs(t, err, acd.ErrUnauthorized)
+	require.ErrorIs(t, err, contactkit.ErrUnauthorized)
 	assert.Contains(t, err.Error(), "invalid token or ClientsID")
 
-	c, err = acd.NewAccountClient(srv.ServerURL(), "9999", acd.WithToken(srv.Token))
+	c, err = acd.NewAccountClient(srv.ServerURL(), "9999", contactkit.StaticToken(srv.Token))
 	require.NoError(t, err)
 	_, err = c.GetEvent(context.Background(), 2039)
-	require.ErrorIs(t, err, acd.ErrUnauthorized, "a wrong ClientsID is a 401 at jtel")
+	require.ErrorIs(t, err, contactkit.ErrUnauthorized, "a wrong ClientsID is a 401 at jtel")
 	assert.Len(t, srv.Requests(), 2, "401 is not retried")
 }
 
 func TestNotFoundReasons(t *testing.T) {
 	srv, c := newFake(t)
 	_, err := c.GetEvent(context.Background(), 999999)
-	require.ErrorIs(t, err, acd.ErrNotFound)
-	var apiErr *acd.APIError
+	require.ErrorIs(t, err, contactkit.ErrNotFound)
+	var apiErr *contactkit.APIError
 	require.ErrorAs(t, err, &apiErr)
-	assert.Equal(t, "AcdEvent not found", apiErr.Message)
+	assert.Equal(t, "Event not found", apiErr.Message)
 
 	// An endpoint jtel does not have: 404 with an empty body.
-	wrong, err := acd.NewClient(srv.ServerURL()+"/rest/v9/1001", acd.WithToken(srv.Token))
+	wrong, err := acd.NewClient(srv.ServerURL()+"/rest/v9/1001", contactkit.StaticToken(srv.Token))
 	require.NoError(t, err)
 	_, err = wrong.ListEvents(context.Background())
 	require.ErrorAs(t, err, &apiErr)
@@ -123,7 +124,7 @@ func TestValidationBeforeAnyRequest(t *testing.T) {
 		e := callback()
 		mutate(e)
 		_, err := c.CreateEvent(context.Background(), e)
-		var ve *acd.ValidationError
+		var ve *contactkit.ValidationError
 		require.ErrorAs(t, err, &ve, field)
 		assert.Equal(t, field, ve.Field)
 	}
@@ -131,7 +132,7 @@ func TestValidationBeforeAnyRequest(t *testing.T) {
 		e := callback()
 		e.Sender = number
 		_, err := c.CreateEvent(context.Background(), e)
-		var ve *acd.ValidationError
+		var ve *contactkit.ValidationError
 		require.ErrorAs(t, err, &ve, number)
 		assert.Equal(t, "Sender", ve.Field)
 		e = callback()
@@ -229,66 +230,66 @@ func TestAllEventsBreakAndCancel(t *testing.T) {
 
 func TestAllEventsBadBodies(t *testing.T) {
 	srv, c := newFake(t)
-	srv.GenerateEvents(2000)
+	srv.GenerateEvents(300)
 	srv.Inject(1, acdtest.Fault{Truncate: true})
 	var last error
 	for _, err := range c.AllEvents(context.Background()) {
 		last = err
 	}
-	var de *acd.DecodeError
+	var de *contactkit.DecodeError
 	require.ErrorAs(t, last, &de)
 
 	srv.Inject(1, acdtest.Fault{Status: 500, Body: "<html>Internal error</html>"})
 	for _, err := range c.AllEvents(context.Background()) {
 		last = err
 	}
-	require.ErrorIs(t, last, acd.ErrServer)
+	require.ErrorIs(t, last, contactkit.ErrServer)
 }
 
 func TestListEventsDecodeFailures(t *testing.T) {
 	srv, c := newFake(t)
 	srv.Inject(1, acdtest.Fault{Truncate: true})
 	_, err := c.ListEvents(context.Background())
-	var de *acd.DecodeError
+	var de *contactkit.DecodeError
 	require.ErrorAs(t, err, &de)
 	assert.Contains(t, err.Error(), "GET /acd/events")
 
-	small, err := acd.NewClient(srv.URL(), acd.WithToken(srv.Token), acd.WithMaxResponseBytes(512))
+	small, err := acd.NewClient(srv.URL(), contactkit.StaticToken(srv.Token), acd.WithMaxResponseBytes(512))
 	require.NoError(t, err)
 	_, err = small.ListEvents(context.Background())
-	require.ErrorIs(t, err, acd.ErrTooLarge)
+	require.ErrorIs(t, err, contactkit.ErrTooLarge)
 }
 
 func TestTokenFuncRefreshes(t *testing.T) {
 	srv := acdtest.NewServer()
 	defer srv.Close()
 	tokens := []string{"stale", srv.Token}
-	c, err := acd.NewClient(srv.URL(), acd.WithTokenFunc(func(context.Context) (string, error) {
+	c, err := acd.NewClient(srv.URL(), contactkit.TokenFunc(func(context.Context) (string, error) {
 		tok := tokens[0]
 		tokens = tokens[1:]
 		return tok, nil
 	}))
 	require.NoError(t, err)
 	_, err = c.ListEvents(context.Background())
-	require.ErrorIs(t, err, acd.ErrUnauthorized)
+	require.ErrorIs(t, err, contactkit.ErrUnauthorized)
 	_, err = c.ListEvents(context.Background())
 	require.NoError(t, err)
 }
 
 func TestNewClientChecks(t *testing.T) {
-	_, err := acd.NewClient("https://h/rest/v1.0/1")
+	_, err := acd.NewClient("https://h/rest/v1.0/1", nil)
 	require.Error(t, err, "a token is required")
-	_, err = acd.NewClient("h/rest", acd.WithToken("t"))
-	var ve *acd.ValidationError
+	_, err = acd.NewClient("h/rest", contactkit.StaticToken("t"))
+	var ve *contactkit.ValidationError
 	require.ErrorAs(t, err, &ve)
-	_, err = acd.NewClient("https://h/rest/v1.0/1", acd.WithToken(""))
+	_, err = acd.NewClient("https://h/rest/v1.0/1", contactkit.StaticToken(""))
 	require.Error(t, err)
-	_, err = acd.NewAccountClient("https://h", "", acd.WithToken("t"))
+	_, err = acd.NewAccountClient("https://h", "", contactkit.StaticToken("t"))
 	require.ErrorAs(t, err, &ve)
-	c, err := acd.NewAccountClient("https://h:8443/", "10 01", acd.WithToken("t"))
+	c, err := acd.NewAccountClient("https://h:8443/", "10 01", contactkit.StaticToken("t"))
 	require.NoError(t, err)
 	assert.Equal(t, "https://h:8443/rest/v1.0/10%2001", c.BaseURL().String())
-	_, err = acd.NewClient("https://h/x", acd.WithToken("t"), acd.WithRetry(acd.RetryPolicy{}))
+	_, err = acd.NewClient("https://h/x", contactkit.StaticToken("t"), acd.WithRetry(contactkit.RetryPolicy{}))
 	require.Error(t, err)
-	assert.False(t, errors.Is(err, acd.ErrNotFound))
+	assert.False(t, errors.Is(err, contactkit.ErrNotFound))
 }

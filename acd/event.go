@@ -6,6 +6,8 @@ import (
 	"net/url"
 	"strconv"
 	"time"
+
+	"github.com/contactkit/contactkit/internal/wirejson"
 )
 
 // EventType is an AcdEventTypesID. Values the SDK does not know are kept.
@@ -42,10 +44,10 @@ type EventStatus int
 
 func (s EventStatus) String() string { return "EventStatus(" + strconv.Itoa(int(s)) + ")" }
 
-// AcdEvent is one ACD event (voice mail, fax, callback, SMS, email or
+// Event is one ACD event (voice mail, fax, callback, SMS, email or
 // ticket) as jtel returns it. Nullable ids are pointers; timestamps are the
 // jtel server's local time.
-type AcdEvent struct {
+type Event struct {
 	ID                     int64       `json:"ID"`
 	Type                   EventType   `json:"AcdEventTypesID"`
 	Status                 EventStatus `json:"AcdEventStatusID"`
@@ -78,10 +80,28 @@ type AcdEvent struct {
 	LastModified           LocalTime   `json:"dtLastModified"`
 	Received               *LocalTime  `json:"dtReceived"`
 	Remind                 *LocalTime  `json:"dtRemind"`
+	// Unknown holds the fields of the event that this version of the SDK
+	// does not know, as received, so that encoding the event again (a
+	// proxy, a cache) keeps what a newer jtel added.
+	Unknown wirejson.Unknown `json:"-"`
 }
 
+// eventFields is Event without its methods, for wirejson.
+type eventFields Event
+
+// UnmarshalJSON decodes an event, keeping unknown fields in Unknown.
+func (e *Event) UnmarshalJSON(b []byte) error {
+	u, err := wirejson.Split(b, (*eventFields)(e))
+	e.Unknown = u
+	return err
+}
+
+// MarshalJSON encodes an event with its Unknown fields after the known
+// ones.
+func (e Event) MarshalJSON() ([]byte, error) { return wirejson.Merge(eventFields(e), e.Unknown) }
+
 // inLocation reads the event's timestamps in the jtel server's zone.
-func (e *AcdEvent) inLocation(loc *time.Location) {
+func (e *Event) inLocation(loc *time.Location) {
 	if loc == time.UTC {
 		return
 	}
@@ -124,7 +144,7 @@ type EventBody struct {
 
 // ParseEventData parses the EventData XML. An empty EventData gives an
 // empty result.
-func (e *AcdEvent) ParseEventData() (*EventData, error) {
+func (e *Event) ParseEventData() (*EventData, error) {
 	return ParseEventData(e.EventData)
 }
 

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"time"
 
+	"github.com/contactkit/contactkit"
 	"github.com/contactkit/contactkit/acd"
 	"github.com/contactkit/contactkit/acd/acdtest"
 )
@@ -17,7 +18,7 @@ func ExampleNewClient() {
 	srv := acdtest.NewServer()
 	defer srv.Close()
 
-	c, err := acd.NewClient(srv.URL(), acd.WithToken(srv.Token))
+	c, err := acd.NewClient(srv.URL(), contactkit.StaticToken(srv.Token))
 	if err != nil {
 		fmt.Println(err)
 		return
@@ -31,7 +32,7 @@ func ExampleNewAccountClient() {
 	defer srv.Close()
 
 	berlin := time.FixedZone("CEST", 2*60*60)
-	c, err := acd.NewAccountClient(srv.ServerURL(), "1001", acd.WithToken(srv.Token), acd.WithLocation(berlin))
+	c, err := acd.NewAccountClient(srv.ServerURL(), "1001", contactkit.StaticToken(srv.Token), acd.WithLocation(berlin))
 	if err != nil {
 		fmt.Println(err)
 		return
@@ -48,7 +49,7 @@ func ExampleNewAccountClient() {
 func ExampleClient_ListEvents() {
 	srv := acdtest.NewServer()
 	defer srv.Close()
-	c, _ := acd.NewClient(srv.URL(), acd.WithToken(srv.Token))
+	c, _ := acd.NewClient(srv.URL(), contactkit.StaticToken(srv.Token))
 
 	list, err := c.ListEvents(context.Background())
 	if err != nil {
@@ -70,7 +71,7 @@ func ExampleClient_ListEvents() {
 func ExampleClient_AllEvents() {
 	srv := acdtest.NewServer()
 	defer srv.Close()
-	c, _ := acd.NewClient(srv.URL(), acd.WithToken(srv.Token))
+	c, _ := acd.NewClient(srv.URL(), contactkit.StaticToken(srv.Token))
 
 	callbacks := 0
 	for ev, err := range c.AllEvents(context.Background()) {
@@ -89,7 +90,7 @@ func ExampleClient_AllEvents() {
 func ExampleClient_GetEvent() {
 	srv := acdtest.NewServer()
 	defer srv.Close()
-	c, _ := acd.NewClient(srv.URL(), acd.WithToken(srv.Token))
+	c, _ := acd.NewClient(srv.URL(), contactkit.StaticToken(srv.Token))
 
 	ev, err := c.GetEvent(context.Background(), 2039)
 	if err != nil {
@@ -99,19 +100,19 @@ func ExampleClient_GetEvent() {
 	fmt.Println(ev.Type, ev.ForeignSystemNumber, ev.Subject)
 
 	_, err = c.GetEvent(context.Background(), 1)
-	var apiErr *acd.APIError
-	if errors.Is(err, acd.ErrNotFound) && errors.As(err, &apiErr) {
+	var apiErr *contactkit.APIError
+	if errors.Is(err, contactkit.ErrNotFound) && errors.As(err, &apiErr) {
 		fmt.Println("404:", apiErr.Message)
 	}
 	// Output:
 	// Ticket 123456 A new ticket 123456 has been created via the REST API. Congratulations!
-	// 404: AcdEvent not found
+	// 404: Event not found
 }
 
 func ExampleClient_CreateEvent() {
 	srv := acdtest.NewServer()
 	defer srv.Close()
-	c, _ := acd.NewClient(srv.URL(), acd.WithToken(srv.Token))
+	c, _ := acd.NewClient(srv.URL(), contactkit.StaticToken(srv.Token))
 
 	ev, err := c.CreateEvent(context.Background(), &acd.NewEvent{
 		Type:     acd.Callback,

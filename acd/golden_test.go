@@ -140,7 +140,7 @@ func TestEventTypeNames(t *testing.T) {
 	for typ, name := range want {
 		assert.Equal(t, name, typ.String())
 	}
-	var ev AcdEvent
+	var ev Event
 	require.NoError(t, json.Unmarshal([]byte(`{"AcdEventTypesID":42,"AcdEventStatusID":77}`), &ev))
 	assert.Equal(t, EventType(42), ev.Type, "an unknown type is kept")
 	assert.Equal(t, "EventStatus(77)", ev.Status.String())

@@ -7,6 +7,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/contactkit/contactkit"
 	"github.com/jarcoal/httpmock"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -36,8 +37,8 @@ func mockClient(t *testing.T, method, url string, status int, body string, opts 
 		resp.Header.Set("Content-Type", "application/json")
 		return resp, nil
 	})
-	opts = append([]Option{WithToken("jtel-token"), WithHTTPClient(&http.Client{Transport: mt})}, opts...)
-	c, err := NewClient(wireBase, opts...)
+	opts = append([]Option{WithHTTPClient(&http.Client{Transport: mt})}, opts...)
+	c, err := NewClient(wireBase, contactkit.StaticToken("jtel-token"), opts...)
 	require.NoError(t, err)
 	return c, mt, got
 }
@@ -91,12 +92,12 @@ func TestWireCreateEvent(t *testing.T) {
 }
 
 func TestWireNotFoundCarriesJtelReason(t *testing.T) {
-	c, _, _ := mockClient(t, http.MethodGet, wireBase+"/acd/events/event/7", 404, `{"status": 404, "error": "AcdEvent not found"}`)
+	c, _, _ := mockClient(t, http.MethodGet, wireBase+"/acd/events/event/7", 404, `{"status": 404, "error": "Event not found"}`)
 	_, err := c.GetEvent(context.Background(), 7)
-	require.ErrorIs(t, err, ErrNotFound)
-	var apiErr *APIError
+	require.ErrorIs(t, err, contactkit.ErrNotFound)
+	var apiErr *contactkit.APIError
 	require.ErrorAs(t, err, &apiErr)
-	assert.Equal(t, "AcdEvent not found", apiErr.Message)
+	assert.Equal(t, "Event not found", apiErr.Message)
 	assert.Equal(t, wireBase+"/acd/events/event/7", apiErr.URL)
 	assert.Equal(t, "GET", apiErr.Method)
 }
@@ -113,7 +114,7 @@ func TestWireLocationOption(t *testing.T) {
 func TestWireOneRecordExpected(t *testing.T) {
 	c, _, _ := mockClient(t, http.MethodGet, wireBase+"/acd/events/event/5", 200, `{"records":[],"count":0,"status":200}`)
 	_, err := c.GetEvent(context.Background(), 5)
-	var de *DecodeError
+	var de *contactkit.DecodeError
 	require.ErrorAs(t, err, &de)
 	assert.Contains(t, err.Error(), "GET /acd/events/event/{AcdEventsID}")
 }

@@ -11,20 +11,21 @@ import (
 	"github.com/stretchr/testify/require"
 	"go.uber.org/goleak"
 
+	"github.com/contactkit/contactkit"
 	"github.com/contactkit/contactkit/thulium"
 	"github.com/contactkit/contactkit/thulium/thuliumtest"
 )
 
 func TestMain(m *testing.M) { goleak.VerifyTestMain(m) }
 
-var fast = thulium.WithRetry(thulium.RetryPolicy{MaxAttempts: 3, MinWait: time.Millisecond, MaxWait: 10 * time.Millisecond})
+var fast = thulium.WithRetry(contactkit.RetryPolicy{MaxAttempts: 3, MinWait: time.Millisecond, MaxWait: 10 * time.Millisecond})
 
 func newFake(t *testing.T, opts ...thulium.Option) (*thuliumtest.Server, *thulium.Client) {
 	t.Helper()
 	srv := thuliumtest.NewServer()
 	t.Cleanup(srv.Close)
-	opts = append([]thulium.Option{thulium.WithBasicAuth(srv.User, srv.Password), thulium.WithLocation(time.UTC), fast}, opts...)
-	c, err := thulium.NewClient(srv.URL(), opts...)
+	opts = append([]thulium.Option{thulium.WithLocation(time.UTC), fast}, opts...)
+	c, err := thulium.NewClient(srv.URL(), srv.Credentials(), opts...)
 	require.NoError(t, err)
 	return srv, c
 }
@@ -152,7 +153,7 @@ func TestValidationBeforeAnyRequest(t *testing.T) {
 		q := base
 		mutate(&q)
 		_, err := c.ChatReportSummary(context.Background(), q)
-		var ve *thulium.ValidationError
+		var ve *contactkit.ValidationError
 		require.ErrorAs(t, err, &ve, name)
 		assert.Equal(t, strings.TrimSpace(name), ve.Field)
 		for _, err := range c.AllChatReportSummary(context.Background(), q) {
@@ -166,11 +167,11 @@ func TestThuliumErrorsCarryRequestIDAndEveryMessage(t *testing.T) {
 	srv, c := newFake(t)
 	srv.Inject(1, thuliumtest.Fault{Status: 400, Body: `{"request_id": "53678450401cf", "errors": [{"message": "date_from is invalid", "code": 111111}, {"message": "limit is too high", "code": 111112}]}`})
 	_, err := c.ChatReportSummary(context.Background(), bigQuery())
-	require.ErrorIs(t, err, thulium.ErrBadRequest)
-	var apiErr *thulium.APIError
+	require.ErrorIs(t, err, contactkit.ErrBadRequest)
+	var apiErr *contactkit.APIError
 	require.ErrorAs(t, err, &apiErr)
 	assert.Equal(t, "53678450401cf", apiErr.RequestID)
-	assert.Equal(t, []thulium.ErrorDetail{{Code: 111111, Message: "date_from is invalid"}, {Code: 111112, Message: "limit is too high"}}, apiErr.Details)
+	assert.Equal(t, []contactkit.ErrorDetail{{Code: 111111, Message: "date_from is invalid"}, {Code: 111112, Message: "limit is too high"}}, apiErr.Details)
 	assert.Contains(t, err.Error(), "date_from is invalid; limit is too high (request id 53678450401cf)")
 }
 
@@ -189,11 +190,11 @@ func TestFakeAnswersBadParametersLikeThulium(t *testing.T) {
 func TestUnauthorizedInPolish(t *testing.T) {
 	srv := thuliumtest.NewServer()
 	defer srv.Close()
-	c, err := thulium.NewClient(srv.URL(), thulium.WithBasicAuth(srv.User, "wrong"), thulium.WithLanguage(thulium.Polish), thulium.WithLocation(time.UTC))
+	c, err := thulium.NewClient(srv.URL(), contactkit.BasicAuth{User: srv.User, Password: "wrong"}, thulium.WithLanguage(thulium.Polish), thulium.WithLocation(time.UTC))
 	require.NoError(t, err)
 	_, err = c.ChatReportSummary(context.Background(), bigQuery())
-	require.ErrorIs(t, err, thulium.ErrUnauthorized)
-	var apiErr *thulium.APIError
+	require.ErrorIs(t, err, contactkit.ErrUnauthorized)
+	var apiErr *contactkit.APIError
 	require.ErrorAs(t, err, &apiErr)
 	assert.Equal(t, "Brak autoryzacji", apiErr.Message)
 	assert.NotEmpty(t, apiErr.RequestID)
@@ -211,21 +212,24 @@ func TestRetriesAndFaults(t *testing.T) {
 
 	srv.Inject(1, thuliumtest.Fault{Truncate: true})
 	_, err = c.ChatReportSummary(context.Background(), bigQuery())
-	var de *thulium.DecodeError
+	var de *contactkit.DecodeError
 	require.ErrorAs(t, err, &de)
 	assert.Contains(t, err.Error(), "GET chats/reports/summary")
 }
 
 func TestNewClientChecks(t *testing.T) {
-	_, err := thulium.NewSystemClient("acme")
-	require.Error(t, err, "credentials are required")
+	_, err := thulium.NewSystemClient("acme", contactkit.BasicAuth{})
+	var ve *contactkit.ValidationError
+	require.ErrorAs(t, err, &ve, "credentials are required")
+	assert.Equal(t, "credentials.User", ve.Field)
 	for _, bad := range []string{"", "Acme", "acme.thulium.com", "-acme", "a/b"} {
-		_, err = thulium.NewSystemClient(bad, thulium.WithBasicAuth("u", "p"))
-		var ve *thulium.ValidationError
+		_, err = thulium.NewSystemClient(bad, contactkit.BasicAuth{User: "u", Password: "p"})
 		require.ErrorAs(t, err, &ve, bad)
 	}
-	_, err = thulium.NewSystemClient("acme", thulium.WithBasicAuth("u", "p"), thulium.WithLanguage("de"))
+	_, err = thulium.NewSystemClient("acme", contactkit.BasicAuth{User: "u", Password: "p"}, thulium.WithLanguage("de"))
 	require.Error(t, err)
-	_, err = thulium.NewSystemClient("acme", thulium.WithBasicAuth("", "p"))
+	_, err = thulium.NewSystemClient("acme", contactkit.BasicAuth{User: "", Password: "p"})
+	require.ErrorAs(t, err, &ve)
+	_, err = thulium.NewSystemClient("acme", contactkit.BasicAuth{User: "u", Password: "p"}, thulium.WithResponseTimeout(0))
 	require.Error(t, err)
 }

@@ -6,17 +6,18 @@ import (
 	"fmt"
 	"time"
 
+	"github.com/contactkit/contactkit"
 	"github.com/contactkit/contactkit/thulium"
 	"github.com/contactkit/contactkit/thulium/thuliumtest"
 )
 
 // The examples run against the in-process fake; for a real system use
-// NewSystemClient("your-system-name", thulium.WithBasicAuth(user, password)).
+// NewSystemClient("your-system-name", contactkit.BasicAuth{User: user, Password: password}).
 
 func ExampleNewClient() {
 	srv := thuliumtest.NewServer()
 	defer srv.Close()
-	c, err := thulium.NewClient(srv.URL(), thulium.WithBasicAuth(srv.User, srv.Password), thulium.WithLocation(time.UTC))
+	c, err := thulium.NewClient(srv.URL(), srv.Credentials(), thulium.WithLocation(time.UTC))
 	if err != nil {
 		fmt.Println(err)
 		return
@@ -26,9 +27,9 @@ func ExampleNewClient() {
 }
 
 func ExampleNewSystemClient() {
-	c, err := thulium.NewSystemClient("acme", thulium.WithBasicAuth("api_user", "api_pass"), thulium.WithLanguage(thulium.Polish))
+	c, err := thulium.NewSystemClient("acme", contactkit.BasicAuth{User: "api_user", Password: "api_pass"}, thulium.WithLanguage(thulium.Polish))
 	fmt.Println(c != nil, err)
-	_, err = thulium.NewSystemClient("acme.thulium.com", thulium.WithBasicAuth("api_user", "api_pass"))
+	_, err = thulium.NewSystemClient("acme.thulium.com", contactkit.BasicAuth{User: "api_user", Password: "api_pass"})
 	fmt.Println(err)
 	// Output:
 	// true <nil>
@@ -38,7 +39,7 @@ func ExampleNewSystemClient() {
 func ExampleClient_ChatReportSummary() {
 	srv := thuliumtest.NewServer()
 	defer srv.Close()
-	c, _ := thulium.NewClient(srv.URL(), thulium.WithBasicAuth(srv.User, srv.Password), thulium.WithLocation(time.UTC))
+	c, _ := thulium.NewClient(srv.URL(), srv.Credentials(), thulium.WithLocation(time.UTC))
 
 	rows, err := c.ChatReportSummary(context.Background(), thulium.SummaryQuery{
 		From:        time.Date(2021, 10, 1, 0, 0, 0, 0, time.UTC),
@@ -63,7 +64,7 @@ func ExampleClient_ChatReportSummary() {
 func ExampleClient_AllChatReportSummary() {
 	srv := thuliumtest.NewServer()
 	defer srv.Close()
-	c, _ := thulium.NewClient(srv.URL(), thulium.WithBasicAuth(srv.User, srv.Password), thulium.WithLocation(time.UTC))
+	c, _ := thulium.NewClient(srv.URL(), srv.Credentials(), thulium.WithLocation(time.UTC))
 
 	q := thulium.SummaryQuery{
 		From:        time.Date(2024, 1, 1, 0, 0, 0, 0, time.UTC),
@@ -94,9 +95,9 @@ func ExampleSummaryRow_SeriesStart() {
 func ExampleWithLanguage() {
 	srv := thuliumtest.NewServer()
 	defer srv.Close()
-	c, _ := thulium.NewClient(srv.URL(), thulium.WithBasicAuth(srv.User, "wrong"), thulium.WithLanguage(thulium.Polish), thulium.WithLocation(time.UTC))
+	c, _ := thulium.NewClient(srv.URL(), contactkit.BasicAuth{User: srv.User, Password: "wrong"}, thulium.WithLanguage(thulium.Polish), thulium.WithLocation(time.UTC))
 	_, err := c.ChatReportSummary(context.Background(), thulium.SummaryQuery{From: time.Unix(0, 0), To: time.Unix(86400, 0)})
-	var apiErr *thulium.APIError
+	var apiErr *contactkit.APIError
 	if errors.As(err, &apiErr) {
 		fmt.Println(apiErr.StatusCode, apiErr.Message)
 	}

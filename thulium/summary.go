@@ -2,18 +2,20 @@ package thulium
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"iter"
 	"net/http"
+	"reflect"
 	"regexp"
 	"strconv"
 	"strings"
 	"time"
 
+	"github.com/contactkit/contactkit"
 	"github.com/contactkit/contactkit/internal/paging"
 	"github.com/contactkit/contactkit/internal/transport"
+	"github.com/contactkit/contactkit/internal/wirejson"
 	"github.com/contactkit/contactkit/internal/wiretime"
 )
 
@@ -77,44 +79,44 @@ type SummaryQuery struct {
 }
 
 // Validate reports the first problem Thulium would reject, as a
-// *ValidationError; loc is the system's zone (nil for UTC).
+// *contactkit.ValidationError; loc is the system's zone (nil for UTC).
 func (q *SummaryQuery) Validate(loc *time.Location) error {
 	if loc == nil {
 		loc = time.UTC
 	}
 	switch {
 	case q.From.IsZero():
-		return &ValidationError{Field: "date_from", Reason: "is required"}
+		return &contactkit.ValidationError{Field: "date_from", Reason: "is required"}
 	case q.To.IsZero():
-		return &ValidationError{Field: "date_to", Reason: "is required"}
+		return &contactkit.ValidationError{Field: "date_to", Reason: "is required"}
 	case q.From.After(q.To):
-		return &ValidationError{Field: "date_from", Reason: "must not be after date_to"}
+		return &contactkit.ValidationError{Field: "date_from", Reason: "must not be after date_to"}
 	case q.AggregateBy != "" && !q.AggregateBy.Known():
-		return &ValidationError{Field: "aggregate_by", Reason: fmt.Sprintf("%q is not one of hour_of_day, minute, hour, day, week, month, year", string(q.AggregateBy))}
+		return &contactkit.ValidationError{Field: "aggregate_by", Reason: fmt.Sprintf("%q is not one of hour_of_day, minute, hour, day, week, month, year", string(q.AggregateBy))}
 	case q.Limit < 0 || q.Limit > MaxLimit:
-		return &ValidationError{Field: "limit", Reason: "must be between 1 and 100 (0 for the default, 100)"}
+		return &contactkit.ValidationError{Field: "limit", Reason: "must be between 1 and 100 (0 for the default, 100)"}
 	case q.Offset < 0:
-		return &ValidationError{Field: "offset", Reason: "must not be negative"}
+		return &contactkit.ValidationError{Field: "offset", Reason: "must not be negative"}
 	case q.ResponseThreshold < 0:
-		return &ValidationError{Field: "response_threshold", Reason: "must not be negative"}
+		return &contactkit.ValidationError{Field: "response_threshold", Reason: "must not be negative"}
 	case q.ResponseThreshold%time.Second != 0:
-		return &ValidationError{Field: "response_threshold", Reason: "must be whole seconds"}
+		return &contactkit.ValidationError{Field: "response_threshold", Reason: "must be whole seconds"}
 	}
 	if q.DateOnly {
 		for field, t := range map[string]time.Time{"date_from": q.From, "date_to": q.To} {
 			if h, m, s := t.In(loc).Clock(); h != 0 || m != 0 || s != 0 || t.Nanosecond() != 0 {
-				return &ValidationError{Field: field, Reason: "must be midnight in the system's zone when DateOnly is set"}
+				return &contactkit.ValidationError{Field: field, Reason: "must be midnight in the system's zone when DateOnly is set"}
 			}
 		}
 	}
 	for _, login := range q.UserLogins {
 		if strings.TrimSpace(login) == "" {
-			return &ValidationError{Field: "user_logins", Reason: "must not hold an empty login"}
+			return &contactkit.ValidationError{Field: "user_logins", Reason: "must not hold an empty login"}
 		}
 	}
 	for _, id := range q.ChatQueueIDs {
 		if id <= 0 {
-			return &ValidationError{Field: "chat_queue_ids", Reason: "must hold positive ids"}
+			return &contactkit.ValidationError{Field: "chat_queue_ids", Reason: "must hold positive ids"}
 		}
 	}
 	return nil
@@ -182,8 +184,13 @@ func (c *Client) page(ctx context.Context, q *SummaryQuery, paging bool) ([]Summ
 }
 
 // AllChatReportSummary yields every row of the report, fetching pages of
-// q.Limit rows (100 by default) from q.Offset until a short page. Breaking
-// out of the loop stops further requests; an error is yielded once, last.
+// q.Limit rows (100 by default) from q.Offset until a short or empty page.
+// Each page is asked for where the rows received so far end, so a server
+// that sends more rows than the limit loses and repeats nothing. A page
+// that repeats the one before it (a server that ignores offset) ends the
+// iteration with a *RepeatedPageError instead of fetching forever.
+// Breaking out of the loop stops further requests; an error is yielded
+// once, last.
 //
 // API: GET https://<system-name>.thulium.com/api/chats/reports/summary
 func (c *Client) AllChatReportSummary(ctx context.Context, q SummaryQuery) iter.Seq2[SummaryRow, error] {
@@ -194,12 +201,43 @@ func (c *Client) AllChatReportSummary(ctx context.Context, q SummaryQuery) iter.
 	if limit == 0 {
 		limit = MaxLimit
 	}
-	return paging.Offset(ctx, q.Offset, limit, func(ctx context.Context, offset, limit int) ([]SummaryRow, error) {
+	fetch := func(ctx context.Context, offset, limit int) ([]SummaryRow, error) {
 		page := q
 		page.Offset, page.Limit = offset, limit
 		return c.page(ctx, &page, true)
+	}
+	return paging.Offset(ctx, q.Offset, limit, fetch, &paging.Repeat[SummaryRow]{
+		Same: sameRows,
+		Err: func(offset, prevOffset, rows int) error {
+			return &RepeatedPageError{Offset: offset, PreviousOffset: prevOffset, Rows: rows}
+		},
 	})
 }
+
+// ErrRepeatedPage matches a *RepeatedPageError with errors.Is.
+var ErrRepeatedPage = errors.New("contactkit: thulium: the server sent the same page for a new offset")
+
+// RepeatedPageError ends AllChatReportSummary when the page asked for at
+// Offset holds the same Rows rows as the page at PreviousOffset: the
+// server ignores offset, and paging on would repeat them forever. The
+// rows of the first page were yielded once; none of the repeat were.
+type RepeatedPageError struct {
+	Offset, PreviousOffset, Rows int
+}
+
+func (e *RepeatedPageError) Error() string {
+	return fmt.Sprintf("%s: offset %d answered the same %d rows as offset %d (does the server ignore offset?)",
+		ErrRepeatedPage, e.Offset, e.Rows, e.PreviousOffset)
+}
+
+// Is makes errors.Is(err, ErrRepeatedPage) match.
+func (e *RepeatedPageError) Is(target error) bool { return target == ErrRepeatedPage }
+
+// sameRows reports whether two pages hold the same rows in the same
+// order, unknown fields included. Rows of one report are distinct (one
+// per period and user), so equal pages at two offsets can only be a
+// repeat. It runs once per page, beside a page's request and decode.
+func sameRows(prev, page []SummaryRow) bool { return reflect.DeepEqual(prev, page) }
 
 // SummaryRow is one row of the chat report: one user (or all users with
 // SumUsers) in one period.
@@ -223,6 +261,25 @@ type SummaryRow struct {
 	WaitTime            TimeStats `json:"wait_time"`
 	SLAPercent          *float64  `json:"sla_percent"`
 	Rating              Rating    `json:"rating"`
+	// Unknown holds the fields of the row that this version of the SDK
+	// does not know, as received, so that encoding the row again (a proxy,
+	// a cache) keeps what a newer Thulium added.
+	Unknown wirejson.Unknown `json:"-"`
+}
+
+// summaryRowFields is SummaryRow without its methods, for wirejson.
+type summaryRowFields SummaryRow
+
+// UnmarshalJSON decodes a row, keeping unknown fields in Unknown.
+func (r *SummaryRow) UnmarshalJSON(b []byte) error {
+	u, err := wirejson.Split(b, (*summaryRowFields)(r))
+	r.Unknown = u
+	return err
+}
+
+// MarshalJSON encodes a row with its Unknown fields after the known ones.
+func (r SummaryRow) MarshalJSON() ([]byte, error) {
+	return wirejson.Merge(summaryRowFields(r), r.Unknown)
 }
 
 // Rating is the customers' rating of the chats.
@@ -230,20 +287,54 @@ type Rating struct {
 	Rate                RatingCounts `json:"rate"`
 	SatisfactionPercent *float64     `json:"satisfaction_percent"`
 	RatedPercent        *float64     `json:"rated_percent"`
+	// Unknown holds fields a newer Thulium added, kept for re-encoding.
+	Unknown wirejson.Unknown `json:"-"`
 }
+
+type ratingFields Rating
+
+// UnmarshalJSON decodes the rating, keeping unknown fields in Unknown.
+func (r *Rating) UnmarshalJSON(b []byte) error {
+	u, err := wirejson.Split(b, (*ratingFields)(r))
+	r.Unknown = u
+	return err
+}
+
+// MarshalJSON encodes the rating with its Unknown fields.
+func (r Rating) MarshalJSON() ([]byte, error) { return wirejson.Merge(ratingFields(r), r.Unknown) }
 
 // RatingCounts counts the sad, neutral and happy ratings.
 type RatingCounts struct {
 	Sad     int `json:"sad"`
 	Neutral int `json:"neutral"`
 	Happy   int `json:"happy"`
+	// Unknown holds fields a newer Thulium added (another mood, say),
+	// kept for re-encoding.
+	Unknown wirejson.Unknown `json:"-"`
+}
+
+type ratingCountsFields RatingCounts
+
+// UnmarshalJSON decodes the counts, keeping unknown fields in Unknown.
+func (r *RatingCounts) UnmarshalJSON(b []byte) error {
+	u, err := wirejson.Split(b, (*ratingCountsFields)(r))
+	r.Unknown = u
+	return err
+}
+
+// MarshalJSON encodes the counts with their Unknown fields.
+func (r RatingCounts) MarshalJSON() ([]byte, error) {
+	return wirejson.Merge(ratingCountsFields(r), r.Unknown)
 }
 
 // TimeStats is a min/max/sum/avg of durations, sent as HH:MM:SS where the
 // hours may pass 24 and 99; an empty value is zero.
 type TimeStats struct {
 	Min, Max, Sum, Avg time.Duration
-	blank              [4]bool // fields that came as "", so they encode back as ""
+	// Unknown holds fields a newer Thulium added (a median, say), kept
+	// for re-encoding.
+	Unknown wirejson.Unknown
+	blank   [4]bool // fields that came as "", so they encode back as ""
 }
 
 type timeStatsWire struct {
@@ -259,10 +350,11 @@ func (s *TimeStats) UnmarshalJSON(b []byte) error {
 		return nil
 	}
 	var w timeStatsWire
-	if err := json.Unmarshal(b, &w); err != nil {
+	u, err := wirejson.Split(b, &w)
+	if err != nil {
 		return err
 	}
-	out := TimeStats{}
+	out := TimeStats{Unknown: u}
 	for i, f := range []struct {
 		text string
 		dst  *time.Duration
@@ -285,7 +377,7 @@ func (s TimeStats) MarshalJSON() ([]byte, error) {
 			texts[i] = wiretime.FormatClock(d)
 		}
 	}
-	return json.Marshal(timeStatsWire{Min: texts[0], Max: texts[1], Sum: texts[2], Avg: texts[3]})
+	return wirejson.Merge(timeStatsWire{Min: texts[0], Max: texts[1], Sum: texts[2], Avg: texts[3]}, s.Unknown)
 }
 
 var weekSeries = regexp.MustCompile(`^(\d{4})-?W?(\d{1,2})$`)

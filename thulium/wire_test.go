@@ -7,6 +7,8 @@ import (
 	"time"
 
 	"github.com/jarcoal/httpmock"
+
+	"github.com/contactkit/contactkit"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 )
@@ -29,8 +31,8 @@ func mockClient(t *testing.T, body string, opts ...Option) (*Client, *seen) {
 			resp.Header.Set("Content-Type", "application/json")
 			return resp, nil
 		})
-	opts = append([]Option{WithBasicAuth("api_user", "api_pass"), WithHTTPClient(&http.Client{Transport: mt}), WithLocation(time.UTC)}, opts...)
-	c, err := NewSystemClient("your-system-name", opts...)
+	opts = append([]Option{WithHTTPClient(&http.Client{Transport: mt}), WithLocation(time.UTC)}, opts...)
+	c, err := NewSystemClient("your-system-name", contactkit.BasicAuth{User: "api_user", Password: "api_pass"}, opts...)
 	require.NoError(t, err)
 	return c, got
 }
@@ -88,7 +90,7 @@ func TestDefaultZoneIsWarsaw(t *testing.T) {
 	if _, err := time.LoadLocation(DefaultZone); err != nil {
 		t.Skip("no zoneinfo on this machine")
 	}
-	c, err := NewClient("https://acme.thulium.com/api/", WithBasicAuth("u", "p"))
+	c, err := NewClient("https://acme.thulium.com/api/", contactkit.BasicAuth{User: "u", Password: "p"})
 	require.NoError(t, err)
 	assert.Equal(t, "Europe/Warsaw", c.Location().String())
 }

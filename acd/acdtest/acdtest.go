@@ -10,7 +10,7 @@
 //
 //	srv := acdtest.NewServer()
 //	defer srv.Close()
-//	c, _ := acd.NewClient(srv.URL(), acd.WithToken(srv.Token))
+//	c, _ := acd.NewClient(srv.URL(), contactkit.StaticToken(srv.Token))
 package acdtest
 
 import (
@@ -51,7 +51,7 @@ type Server struct {
 
 	srv       *httptest.Server
 	mu        sync.Mutex
-	events    []acd.AcdEvent
+	events    []acd.Event
 	nextID    int64
 	generated int
 	now       func() time.Time
@@ -110,7 +110,7 @@ func (s *Server) Close() { s.srv.Close() }
 
 // AddEvent stores ev, giving it the next id when its ID is 0, and returns
 // it as stored.
-func (s *Server) AddEvent(ev acd.AcdEvent) acd.AcdEvent {
+func (s *Server) AddEvent(ev acd.Event) acd.Event {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if ev.ID == 0 {
@@ -123,10 +123,10 @@ func (s *Server) AddEvent(ev acd.AcdEvent) acd.AcdEvent {
 }
 
 // Events returns the stored events in id order.
-func (s *Server) Events() []acd.AcdEvent {
+func (s *Server) Events() []acd.Event {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	return append([]acd.AcdEvent(nil), s.events...)
+	return append([]acd.Event(nil), s.events...)
 }
 
 // GenerateEvents makes the list endpoint answer n further synthetic events
@@ -139,10 +139,10 @@ func (s *Server) GenerateEvents(n int) {
 }
 
 // GeneratedEvent is the i-th synthetic event of GenerateEvents.
-func GeneratedEvent(i int) acd.AcdEvent {
+func GeneratedEvent(i int) acd.Event {
 	created := time.Date(2020, 8, 9, 2, 33, 50, 347e6, time.UTC).Add(time.Duration(i) * time.Second)
 	group := int64(235)
-	return acd.AcdEvent{
+	return acd.Event{
 		ID: int64(1_000_000 + i), Type: acd.EventType(1 + i%6), Status: 1, GroupID: group,
 		Sender: "49199" + fmt.Sprintf("%09d", i), Receiver: "4919900112233",
 		Subject: "Generated event " + strconv.Itoa(i), UserData: strconv.Itoa(i),
@@ -183,7 +183,7 @@ func (s *Server) list(w http.ResponseWriter, _ *http.Request) {
 		if i > 0 {
 			_, _ = io.WriteString(w, ",")
 		}
-		var ev acd.AcdEvent
+		var ev acd.Event
 		if i < len(events) {
 			ev = events[i]
 		} else {
@@ -210,11 +210,11 @@ func (s *Server) get(w http.ResponseWriter, r *http.Request) {
 	}
 	for _, ev := range s.Events() {
 		if ev.ID == id {
-			fakeserver.WriteJSON(w, http.StatusOK, map[string]any{"records": []acd.AcdEvent{ev}, "count": 1, "status": 200})
+			fakeserver.WriteJSON(w, http.StatusOK, map[string]any{"records": []acd.Event{ev}, "count": 1, "status": 200})
 			return
 		}
 	}
-	writeError(w, http.StatusNotFound, "AcdEvent not found")
+	writeError(w, http.StatusNotFound, "Event not found")
 }
 
 // create mirrors jtel: required fields checked, then the event is stored
@@ -253,7 +253,7 @@ func (s *Server) create(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	now := s.now()
-	ev := acd.AcdEvent{
+	ev := acd.Event{
 		Type: acd.EventType(*in.AcdEventTypesID), Status: 1, GroupID: *in.AcdGroupsID, UserID: in.UsersID,
 		Sender: in.Sender, Receiver: in.Receiver, Subject: in.Subject, CrmURL: in.CrmURL, UserData: in.UserData,
 		EventData:    eventData(in.CrmURL, in.UserData, in.Body),
@@ -265,7 +265,7 @@ func (s *Server) create(w http.ResponseWriter, r *http.Request) {
 		ev.ForeignSystemNumber = in.UserData
 	}
 	ev = s.AddEvent(ev)
-	fakeserver.WriteJSON(w, http.StatusOK, map[string]any{"records": []acd.AcdEvent{ev}, "count": 1, "status": 200})
+	fakeserver.WriteJSON(w, http.StatusOK, map[string]any{"records": []acd.Event{ev}, "count": 1, "status": 200})
 }
 
 // eventData builds EventData as in jtel's documented example.
@@ -277,14 +277,14 @@ func eventData(crmURL, display, body string) string {
 	return d.String()
 }
 
-func sampleEvents() []acd.AcdEvent {
+func sampleEvents() []acd.Event {
 	at := func(s string) acd.LocalTime {
 		t, _ := wiretime.ParseLocal(s, time.UTC)
 		return t
 	}
 	one := int64(1)
 	user := int64(3)
-	return []acd.AcdEvent{
+	return []acd.Event{
 		{
 			ID: 2001, Type: acd.VoiceMail, Status: 20, GroupID: 235, Sender: "49199123456789", Receiver: "4919900112233",
 			Subject: "Voice mail from 49199123456789", UserData: "123456", ChatConnectorID: &one,

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"net/http"
 
+	"github.com/contactkit/contactkit"
 	"github.com/contactkit/contactkit/acd"
 	"github.com/contactkit/contactkit/acd/acdtest"
 )
@@ -15,11 +16,11 @@ import (
 func ExampleNewServer() {
 	srv := acdtest.NewServer()
 	defer srv.Close()
-	c, _ := acd.NewClient(srv.URL(), acd.WithToken(srv.Token), acd.WithoutRetry())
+	c, _ := acd.NewClient(srv.URL(), contactkit.StaticToken(srv.Token), acd.WithoutRetry())
 
 	srv.FailNext(1, http.StatusServiceUnavailable)
 	_, err := c.ListEvents(context.Background())
-	fmt.Println("first call:", errors.Is(err, acd.ErrServer))
+	fmt.Println("first call:", errors.Is(err, contactkit.ErrServer))
 
 	list, _ := c.ListEvents(context.Background())
 	fmt.Println("second call:", list.Count, "events")
@@ -40,7 +41,7 @@ func ExampleServer_GenerateEvents() {
 	srv := acdtest.NewServer(acdtest.WithoutSampleEvents())
 	defer srv.Close()
 	srv.GenerateEvents(10_000)
-	c, _ := acd.NewClient(srv.URL(), acd.WithToken(srv.Token))
+	c, _ := acd.NewClient(srv.URL(), contactkit.StaticToken(srv.Token))
 
 	n := 0
 	for _, err := range c.AllEvents(context.Background()) {

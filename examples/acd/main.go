@@ -15,6 +15,7 @@ import (
 	"os/signal"
 	"time"
 
+	"github.com/contactkit/contactkit"
 	"github.com/contactkit/contactkit/acd"
 	"github.com/contactkit/contactkit/acd/acdtest"
 )
@@ -43,7 +44,7 @@ func run(ctx context.Context, out io.Writer, baseURL, token string, group int64)
 		baseURL, token = srv.URL(), srv.Token
 		fmt.Fprintf(out, "using the in-process fake jtel server at %s\n", baseURL)
 	}
-	c, err := acd.NewClient(baseURL, acd.WithToken(token))
+	c, err := acd.NewClient(baseURL, contactkit.StaticToken(token))
 	if err != nil {
 		return err
 	}

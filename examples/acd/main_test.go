@@ -8,6 +8,8 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 	"go.uber.org/goleak"
+
+	"github.com/contactkit/contactkit"
 )
 
 func TestMain(m *testing.M) { goleak.VerifyTestMain(m) }
@@ -25,5 +27,7 @@ func TestRunAgainstFake(t *testing.T) {
 func TestRunReportsBadToken(t *testing.T) {
 	var out bytes.Buffer
 	err := run(context.Background(), &out, "http://127.0.0.1:1/rest/v1.0/1", "", 235)
-	require.Error(t, err, "an empty JTEL_TOKEN is refused before any request")
+	var ve *contactkit.ValidationError
+	require.ErrorAs(t, err, &ve, "an empty JTEL_TOKEN is refused before any request")
+	assert.Equal(t, "token", ve.Field)
 }

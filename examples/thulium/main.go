@@ -17,6 +17,7 @@ import (
 	"text/tabwriter"
 	"time"
 
+	"github.com/contactkit/contactkit"
 	"github.com/contactkit/contactkit/thulium"
 	"github.com/contactkit/contactkit/thulium/thuliumtest"
 )
@@ -58,7 +59,7 @@ func run(ctx context.Context, out io.Writer, baseURL, user, password string, log
 		opts = append(opts, thulium.WithLocation(time.UTC))
 		fmt.Fprintf(out, "using the in-process fake Thulium system at %s\n", baseURL)
 	}
-	c, err := thulium.NewClient(baseURL, append(opts, thulium.WithBasicAuth(user, password))...)
+	c, err := thulium.NewClient(baseURL, contactkit.BasicAuth{User: user, Password: password}, opts...)
 	if err != nil {
 		return err
 	}

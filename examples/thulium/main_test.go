@@ -10,6 +10,8 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 	"go.uber.org/goleak"
+
+	"github.com/contactkit/contactkit"
 )
 
 func TestMain(m *testing.M) { goleak.VerifyTestMain(m) }
@@ -24,6 +26,14 @@ func TestRunAgainstFake(t *testing.T) {
 	assert.Contains(t, s, "J. Kowalski")
 	lines := strings.Split(strings.TrimSpace(s), "\n")
 	assert.Len(t, lines, 1+1+60+1, "banner, header, 60 rows, total")
+}
+
+func TestRunRefusesMissingCredentials(t *testing.T) {
+	var out bytes.Buffer
+	err := run(context.Background(), &out, "http://127.0.0.1:1/api/", "", "", []string{"jkowalski"}, 1, time.Now())
+	var ve *contactkit.ValidationError
+	require.ErrorAs(t, err, &ve, "an empty THULIUM_USER is refused before any request")
+	assert.Equal(t, "credentials.User", ve.Field)
 }
 
 func TestSplitLogins(t *testing.T) {

@@ -76,3 +76,42 @@ func Peak(b *testing.B, fn func(sample func())) {
 	}
 	b.ReportMetric(float64(peak)/(1<<20), "peak-heap-MiB")
 }
+
+// PeakRatio is Ratio for calls that also report memory, such as listing a
+// whole collection: it runs the SDK call and the baseline in turn,
+// switching which goes first every iteration, and reports the time of
+// each, sdk ÷ baseline, and the peak heap growth of each (see HeapPeak)
+// in MiB.
+func PeakRatio(b *testing.B, sdk, baseline func(sample func()) error) {
+	b.Helper()
+	var tSDK, tBase time.Duration
+	var peakSDK, peakBase uint64
+	n := 0
+	run := func(call func(sample func()) error, total *time.Duration, peak *uint64) {
+		var err error
+		p := HeapPeak(func(sample func()) {
+			start := time.Now() // the GC that HeapPeak runs first is not timed
+			err = call(sample)
+			*total += time.Since(start)
+		})
+		if err != nil {
+			b.Fatal(err)
+		}
+		*peak = max(*peak, p)
+	}
+	for b.Loop() {
+		if n%2 == 0 {
+			run(baseline, &tBase, &peakBase)
+			run(sdk, &tSDK, &peakSDK)
+		} else {
+			run(sdk, &tSDK, &peakSDK)
+			run(baseline, &tBase, &peakBase)
+		}
+		n++
+	}
+	b.ReportMetric(float64(tSDK.Nanoseconds())/float64(n), "sdk-ns/op")
+	b.ReportMetric(float64(tBase.Nanoseconds())/float64(n), "baseline-ns/op")
+	b.ReportMetric(float64(tSDK)/float64(tBase), "sdk/baseline")
+	b.ReportMetric(float64(peakSDK)/(1<<20), "sdk-peak-heap-MiB")
+	b.ReportMetric(float64(peakBase)/(1<<20), "baseline-peak-heap-MiB")
+}

@@ -53,6 +53,87 @@ func ParseLocal(s string, loc *time.Location) (LocalTime, error) {
 var errLocalFormat = errors.New("want a zone-less time such as 2020-08-09T02:33:50.347")
 
 func parseWall(s string, loc *time.Location) (time.Time, error) {
+	if t, ok := parseWallFast(s, loc); ok {
+		return t, nil
+	}
+	return parseWallLayout(s, loc)
+}
+
+// parseWallFast reads the forms parseWallLayout accepts without building
+// a layout or calling time.Parse: YYYY-MM-DD, 'T' or ' ', hh:mm, then
+// optionally :ss and .f (1 to 9 digits). It reports false for anything
+// else, including out-of-range fields, which the slow path then rejects
+// with its error; it never accepts what the slow path refuses.
+func parseWallFast(s string, loc *time.Location) (time.Time, bool) {
+	n := len(s)
+	if n != 16 && n != 19 && (n < 21 || n > 29) {
+		return time.Time{}, false
+	}
+	if s[4] != '-' || s[7] != '-' || (s[10] != 'T' && s[10] != ' ') || s[13] != ':' {
+		return time.Time{}, false
+	}
+	year, ok1 := num(s[0:4])
+	month, ok2 := num(s[5:7])
+	day, ok3 := num(s[8:10])
+	hour, ok4 := num(s[11:13])
+	minute, ok5 := num(s[14:16])
+	if !ok1 || !ok2 || !ok3 || !ok4 || !ok5 {
+		return time.Time{}, false
+	}
+	sec, nsec := 0, 0
+	if n >= 19 {
+		var ok bool
+		if s[16] != ':' {
+			return time.Time{}, false
+		}
+		if sec, ok = num(s[17:19]); !ok {
+			return time.Time{}, false
+		}
+	}
+	if n > 19 {
+		if s[19] != '.' {
+			return time.Time{}, false
+		}
+		frac, ok := num(s[20:])
+		if !ok {
+			return time.Time{}, false
+		}
+		for range 29 - n {
+			frac *= 10
+		}
+		nsec = frac
+	}
+	if month < 1 || month > 12 || day < 1 || day > daysIn(time.Month(month), year) || hour > 23 || minute > 59 || sec > 59 {
+		return time.Time{}, false
+	}
+	return time.Date(year, time.Month(month), day, hour, minute, sec, nsec, loc), true
+}
+
+// num reads a run of ASCII digits.
+func num(s string) (int, bool) {
+	v := 0
+	for i := range len(s) {
+		c := s[i]
+		if c < '0' || c > '9' {
+			return 0, false
+		}
+		v = v*10 + int(c-'0')
+	}
+	return v, true
+}
+
+func daysIn(m time.Month, year int) int {
+	if m == time.February {
+		if year%4 == 0 && (year%100 != 0 || year%400 == 0) {
+			return 29
+		}
+		return 28
+	}
+	return 31 - int((m-1)%7%2)
+}
+
+// parseWallLayout is the reference reading through time.ParseInLocation.
+func parseWallLayout(s string, loc *time.Location) (time.Time, error) {
 	if len(s) < len("2006-01-02T15:04") || len(s) > len("2006-01-02T15:04:05.000000000") {
 		return time.Time{}, &time.ParseError{Value: s, Message: ": " + errLocalFormat.Error()}
 	}
@@ -115,7 +196,10 @@ func (t *LocalTime) UnmarshalJSON(b []byte) error {
 		return nil
 	}
 	var s string
-	if err := json.Unmarshal(b, &s); err != nil {
+	if n := len(b); n >= 2 && b[0] == '"' && b[n-1] == '"' && bytes.IndexByte(b[1:n-1], '\\') < 0 {
+		// The common case, a string without escapes: no second decode.
+		s = string(b[1 : n-1])
+	} else if err := json.Unmarshal(b, &s); err != nil {
 		return errors.New("wiretime: local time must be a JSON string")
 	}
 	if s == "" {

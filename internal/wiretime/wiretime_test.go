@@ -72,18 +72,32 @@ func TestUnmarshalRejectsNonString(t *testing.T) {
 	var lt LocalTime
 	assert.Error(t, json.Unmarshal([]byte(`12345`), &lt))
 	assert.Error(t, json.Unmarshal([]byte(`"yesterday"`), &lt))
+	assert.Error(t, lt.UnmarshalJSON([]byte(`"2020-08-09T02:33:50`)), "unterminated")
+	for _, bad := range []string{`"2023-02-29T00:00"`, `"2020-04-31T00:00"`, `"2020-08-09T24:00"`, `"2020-08-09T02:60"`, `"2020-08-09T02:33:60"`, `"2020-08-09X02:33"`, `"2020-08-09T02:33:50.3a"`} {
+		assert.Error(t, lt.UnmarshalJSON([]byte(bad)), bad)
+	}
+	require.NoError(t, lt.UnmarshalJSON([]byte(`"2020-08-09T02:33:50\u002e347"`)), "an escaped string takes the slow path")
+	assert.Equal(t, time.Date(2020, 8, 9, 2, 33, 50, 347e6, time.UTC), lt.Time)
 	require.NoError(t, lt.UnmarshalText([]byte("2020-08-09T02:33:50")))
 	b, _ := lt.MarshalText()
 	assert.Equal(t, "2020-08-09T02:33:50", string(b))
 }
 
-// FuzzParseLocal: the parser never panics, and whatever it accepts is
-// written back exactly as received.
+// FuzzParseLocal: the parser never panics, the fast reader agrees with
+// time.ParseInLocation on everything it accepts, and whatever is accepted
+// is written back exactly as received.
 func FuzzParseLocal(f *testing.F) {
-	for _, s := range []string{"2020-08-09T02:33:50.347", "2020-08-09T02:33", "2020-08-09 02:33:50", "2020-02-30T00:00:00", "x", ""} {
+	for _, s := range []string{"2020-08-09T02:33:50.347", "2020-08-09T02:33", "2020-08-09 02:33:50", "2020-02-30T00:00:00", "x", "",
+		"2024-02-29T23:59:59.999999999", "2023-02-29T00:00", "2020-08-09T24:00", "2020-08-09T02:33:60", "0000-01-01T00:00", "2020-08-09T02:33:50."} {
 		f.Add(s)
 	}
 	f.Fuzz(func(t *testing.T, s string) {
+		if fast, ok := parseWallFast(s, time.UTC); ok {
+			slow, err := parseWallLayout(s, time.UTC)
+			if err != nil || !slow.Equal(fast) {
+				t.Fatalf("fast reading of %q gave %v, time.Parse %v %v", s, fast, slow, err)
+			}
+		}
 		lt, err := ParseLocal(s, time.UTC)
 		if err != nil {
 			return

@@ -7,11 +7,12 @@
 // on them. Paging is real (offset/limit over the whole report), and bad
 // parameters get Thulium-style 400 answers ({"request_id", "errors"}).
 // Fault knobs (Inject, FailNext, SetDelay) and the request log (Requests)
-// come from the embedded Faults.
+// come from the embedded Faults; IgnoreOffset and OverfillPages make the
+// paging misbehave as some servers do.
 //
 //	srv := thuliumtest.NewServer()
 //	defer srv.Close()
-//	c, _ := thulium.NewClient(srv.URL(), thulium.WithBasicAuth(srv.User, srv.Password))
+//	c, _ := thulium.NewClient(srv.URL(), srv.Credentials())
 package thuliumtest
 
 import (
@@ -25,6 +26,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/contactkit/contactkit"
 	"github.com/contactkit/contactkit/internal/fakeserver"
 	"github.com/contactkit/contactkit/thulium"
 )
@@ -53,8 +55,10 @@ type Server struct {
 	// Location is the system's zone, in which dates are read.
 	Location *time.Location
 
-	srv       *httptest.Server
-	requestID atomic.Int64
+	srv          *httptest.Server
+	requestID    atomic.Int64
+	ignoreOffset atomic.Bool
+	overfill     atomic.Int64
 }
 
 // Option configures a Server.
@@ -83,6 +87,20 @@ func NewServer(opts ...Option) *Server {
 	s.srv = httptest.NewServer(s.Handler(s.authorized(mux)))
 	return s
 }
+
+// Credentials are the API user's credentials, for thulium.NewClient.
+func (s *Server) Credentials() contactkit.BasicAuth {
+	return contactkit.BasicAuth{User: s.User, Password: s.Password}
+}
+
+// IgnoreOffset makes the server answer every page from row 0, whatever
+// offset was asked: the same full page again and again, as a server that
+// does not implement offset would.
+func (s *Server) IgnoreOffset(on bool) { s.ignoreOffset.Store(on) }
+
+// OverfillPages makes every page carry up to n rows more than the limit
+// asked for (the rows that follow it in the report).
+func (s *Server) OverfillPages(n int) { s.overfill.Store(int64(n)) }
 
 // URL is the API base URL, http://127.0.0.1:port/api/.
 func (s *Server) URL() string { return s.srv.URL + "/api/" }
@@ -180,7 +198,10 @@ func (s *Server) summary(w http.ResponseWriter, r *http.Request) {
 		threshold = v
 	}
 	rows := Report(from, to, agg, users, q["chat_queue_ids[]"], threshold)
-	start, end := min(offset, len(rows)), min(offset+limit, len(rows))
+	if s.ignoreOffset.Load() {
+		offset = 0
+	}
+	start, end := min(offset, len(rows)), min(offset+limit+int(s.overfill.Load()), len(rows))
 	page := append([]thulium.SummaryRow{}, rows[start:end]...) // [] rather than null when empty
 	fakeserver.WriteJSON(w, http.StatusOK, page)
 }
