@@ -6,6 +6,7 @@
 package transport
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
@@ -18,22 +19,26 @@ import (
 	"time"
 
 	"github.com/hashicorp/go-cleanhttp"
-	"github.com/hashicorp/go-retryablehttp"
 
 	"github.com/contactkit/contactkit"
 )
 
 // Client sends requests to one API base URL. Every request it makes, by
 // Send/Do or through HTTPClient (a websocket dial, the SQS client), goes
-// through one stack: go-retryablehttp's loop under the SDK's policy, then
-// the attempt RoundTripper (User-Agent, credentials, operation name,
-// progress timeout, log), then the user's wrapper, then the base
-// transport.
+// through one stack: the retry loop of Send under the SDK's policy, then
+// the attempt RoundTripper (progress timeout, log, and for foreign
+// requests User-Agent and credentials), then the user's wrapper, then the
+// base transport.
+//
+// The retry loop is the SDK's own (DESIGN.md named go-retryablehttp):
+// building a fresh request for each attempt applies credentials to every
+// attempt without copying requests, and saves go-retryablehttp's wrapper
+// request and hooks on every call; the policy (checkRetry, backoff) is
+// the same.
 type Client struct {
 	base     *url.URL
-	baseText string // base without a trailing slash
-	rc       *retryablehttp.Client
-	hc       *http.Client // the wrapped stack; rc.HTTPClient is hc
+	baseText string       // base without a trailing slash
+	hc       *http.Client // the wrapped stack
 	settings Settings
 	auth     Auth
 	redact   *Redactor
@@ -85,26 +90,7 @@ func build(base *url.URL, auth Auth, s *Settings) *Client {
 	if base != nil {
 		c.baseText = strings.TrimSuffix(base.String(), "/")
 	}
-	c.rc = c.retryClient(c.hc)
 	return c
-}
-
-// retryClient is go-retryablehttp's loop under the SDK's policy. Before
-// every retry, PrepareRetry applies the credentials again, so a rotating
-// token is fetched fresh for each attempt.
-func (c *Client) retryClient(hc *http.Client) *retryablehttp.Client {
-	p := c.settings.Retry
-	return &retryablehttp.Client{
-		PrepareRetry: c.at.prepare,
-		HTTPClient:   hc,
-		Logger:       nil, // go-retryablehttp's own logger prints secrets: off
-		RetryWaitMin: p.MinWait,
-		RetryWaitMax: p.MaxWait,
-		RetryMax:     p.MaxAttempts - 1,
-		CheckRetry:   checkRetry,
-		Backoff:      backoff,
-		ErrorHandler: retryablehttp.PassthroughErrorHandler,
-	}
 }
 
 // WithCookieJar returns a client that shares everything with c (stack,
@@ -114,7 +100,6 @@ func (c *Client) WithCookieJar(jar http.CookieJar) *Client {
 	hc := *c.hc
 	hc.Jar = jar
 	cp.hc = &hc
-	cp.rc = cp.retryClient(&hc)
 	return &cp
 }
 
@@ -133,7 +118,7 @@ func (c *Client) CallContext(ctx context.Context, endpoint string, withAuth bool
 	if withAuth && c.base != nil {
 		cs.authHost = c.base.Host
 	}
-	return context.WithValue(ctx, callStateKey{}, cs)
+	return contactkit.WithOperationName(context.WithValue(ctx, callStateKey{}, cs), endpoint)
 }
 
 // Redactor removes the client's secrets from text; it knows every
@@ -269,7 +254,7 @@ func (c *Client) Send(ctx context.Context, r *Request) (*http.Response, error) {
 		c.redact.Add(s)
 	}
 	endpoint := c.endpoint(r)
-	var body any
+	var body []byte
 	contentType := r.ContentType
 	switch {
 	case r.JSON != nil:
@@ -281,14 +266,50 @@ func (c *Client) Send(ctx context.Context, r *Request) (*http.Response, error) {
 	case r.Body != nil:
 		body = r.Body
 	}
-	cs := &callState{idempotent: r.Idempotent, retryStatuses: r.RetryStatuses, endpoint: endpoint}
+	cs := &callState{idempotent: r.Idempotent, retryStatuses: r.RetryStatuses, endpoint: endpoint, prepared: true}
 	if c.base != nil {
 		cs.authHost = c.base.Host
 	}
-	ctx = context.WithValue(ctx, callStateKey{}, cs)
-	req, err := retryablehttp.NewRequestWithContext(ctx, r.Method, c.URL(r), body)
+	ctx = contactkit.WithOperationName(context.WithValue(ctx, callStateKey{}, cs), endpoint)
+	u := c.URL(r)
+	policy := c.settings.Retry
+	for attempt := 0; ; attempt++ {
+		req, err := c.newRequest(ctx, r, u, body, contentType)
+		if err != nil {
+			return nil, err
+		}
+		resp, err := c.hc.Do(req)
+		retry, ctxErr := checkRetry(ctx, resp, err)
+		if ctxErr != nil || !retry || attempt+1 >= policy.MaxAttempts {
+			if ctxErr != nil || err != nil {
+				if resp != nil {
+					CloseBody(resp.Body)
+				}
+				return nil, c.requestError(ctx, r.Method, req.URL, err)
+			}
+			return c.answer(r, req.URL, resp)
+		}
+		wait := backoff(policy.MinWait, policy.MaxWait, attempt, resp)
+		if resp != nil {
+			CloseBody(resp.Body)
+		}
+		if err := Sleep(ctx, wait); err != nil {
+			return nil, c.requestError(ctx, r.Method, req.URL, err)
+		}
+	}
+}
+
+// newRequest builds one attempt of r: a fresh request (and body reader),
+// the client's and the call's headers, User-Agent and credentials (a
+// TokenSource is asked again for every attempt).
+func (c *Client) newRequest(ctx context.Context, r *Request, u string, body []byte, contentType string) (*http.Request, error) {
+	var rd io.Reader
+	if body != nil {
+		rd = bytes.NewReader(body)
+	}
+	req, err := http.NewRequestWithContext(ctx, r.Method, u, rd)
 	if err != nil {
-		return nil, fmt.Errorf("contactkit: building %s request: %s", endpoint, c.redact.Text(err.Error()))
+		return nil, fmt.Errorf("contactkit: building %s request: %s", c.endpoint(r), c.redact.Text(err.Error()))
 	}
 	for k, v := range c.settings.Header {
 		req.Header[k] = v
@@ -302,13 +323,15 @@ func (c *Client) Send(ctx context.Context, r *Request) (*http.Response, error) {
 	if contentType != "" {
 		req.Header.Set("Content-Type", contentType)
 	}
-	if err := c.at.prepare(req.Request); err != nil {
+	if err := c.at.setHeaders(req); err != nil {
 		return nil, err
 	}
-	resp, err := c.rc.Do(req)
-	if err != nil {
-		return nil, c.requestError(ctx, r.Method, req.URL, err)
-	}
+	return req, nil
+}
+
+// answer hands back a success (or an accepted status) and turns any other
+// answer into an *APIError.
+func (c *Client) answer(r *Request, u *url.URL, resp *http.Response) (*http.Response, error) {
 	if resp.StatusCode >= 200 && resp.StatusCode <= 299 {
 		return resp, nil
 	}
@@ -317,7 +340,7 @@ func (c *Client) Send(ctx context.Context, r *Request) (*http.Response, error) {
 			return resp, nil
 		}
 	}
-	return nil, c.ErrorFromResponse(r.Method, req.URL, resp)
+	return nil, c.ErrorFromResponse(r.Method, u, resp)
 }
 
 // ErrorFromResponse reads (part of) a non-success answer, closes its body
@@ -331,8 +354,8 @@ func (c *Client) ErrorFromResponse(method string, u *url.URL, resp *http.Respons
 // checkPath refuses path segments that a server or proxy would resolve
 // (".", "..") or that make an empty parameter (a//b).
 func checkPath(p string) error {
-	if p == "" {
-		return nil
+	if p == "" || (p != "/" && p[len(p)-1] != '.' && !strings.Contains(p, "//") && !strings.Contains(p, "/.")) {
+		return nil // no empty, "." or ".." segment possible: no split
 	}
 	segs := strings.Split(strings.TrimPrefix(p, "/"), "/")
 	for i, s := range segs {
@@ -366,7 +389,9 @@ func (c *Client) requestError(ctx context.Context, method string, u *url.URL, er
 // reports HTML pages, truncation and oversize as a *DecodeError.
 func (c *Client) DecodeJSON(endpoint string, resp *http.Response, out any) error {
 	ct := resp.Header.Get("Content-Type")
-	if mt, _, _ := mime.ParseMediaType(ct); mt == "text/html" {
+	if strings.HasPrefix(ct, "application/json") {
+		// the common answer: nothing to parse
+	} else if mt, _, _ := mime.ParseMediaType(ct); mt == "text/html" {
 		return &DecodeError{Endpoint: endpoint, ContentType: ct, Err: ErrNotJSON}
 	}
 	lr := &LimitedReader{R: resp.Body, N: c.settings.MaxResponseBytes}

@@ -14,16 +14,16 @@ import (
 	"time"
 )
 
-// callState travels in the request context so that go-retryablehttp's
-// hooks, which see only the context, know the call's retry rules and can
-// count attempts for the log.
+// callState travels in the request context so that the attempt
+// RoundTripper knows the call (its credentials' host, whether Send has
+// set its headers) and can count attempts for the log.
 type callState struct {
 	idempotent    bool
 	retryStatuses []int
 	attempt       int
 	endpoint      string // "GET /acd/events", for logs and OperationName
 	authHost      string // the host the client's credentials may go to; "" none
-	prepared      bool   // built by Send: headers set before each attempt
+	prepared      bool   // built by Send: headers set on each attempt
 }
 
 type callStateKey struct{}

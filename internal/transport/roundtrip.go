@@ -15,13 +15,13 @@ import (
 )
 
 // attempt is the RoundTripper at the top of every client's HTTP stack, so
-// that everything a client sends — REST calls through go-retryablehttp,
+// that everything a client sends — REST calls from Send's retry loop,
 // the Avaya websocket dial, the web chat SQS client's calls — gets the
 // same treatment on every attempt:
 //   - User-Agent: the client's, put before one another library set;
 //   - credentials: applied on every attempt (a rotating token is fetched
-//     fresh for each resend) and only to the client's own host;
-//   - the operation name in the context (contactkit.OperationName);
+//     fresh for each resend) and only to the client's own host (Send sets
+//     both on the requests it builds; this sets them on foreign ones);
 //   - a progress timeout: headers, and each body read, within
 //     ResponseTimeout, else contactkit.ErrTimeout;
 //   - one debug log record, with secrets removed.
@@ -38,15 +38,12 @@ type attempt struct {
 
 func (t *attempt) RoundTrip(req *http.Request) (*http.Response, error) {
 	cs, _ := req.Context().Value(callStateKey{}).(*callState)
-	parent := req.Context()
 	if cs != nil {
 		cs.attempt++
-		if contactkit.OperationName(parent) == "" && cs.endpoint != "" {
-			parent = contactkit.WithOperationName(parent, cs.endpoint)
-		}
 	}
-	ctx, cancel := context.WithCancelCause(parent)
-	w := &watch{cancel: cancel, d: t.timeout}
+	ctx, cancel := context.WithCancelCause(req.Context())
+	st := &attemptState{w: watch{cancel: cancel, d: t.timeout}} // one allocation for both
+	w := &st.w
 	w.timer = time.AfterFunc(t.timeout, w.fire)
 
 	var out *http.Request
@@ -87,19 +84,9 @@ func (t *attempt) RoundTrip(req *http.Request) (*http.Response, error) {
 		resp.Body = &upgradedBody{ReadWriteCloser: rwc, cancel: cancel}
 		return resp, nil
 	}
-	resp.Body = &downloadBody{rc: resp.Body, w: w, ctx: ctx}
+	st.body = downloadBody{rc: resp.Body, w: w, ctx: ctx}
+	resp.Body = &st.body
 	return resp, nil
-}
-
-// prepare sets User-Agent and credentials on a request the SDK built
-// itself, before its first attempt and (as go-retryablehttp's
-// PrepareRetry) before each retry, and marks it so that RoundTrip need
-// not copy it.
-func (t *attempt) prepare(req *http.Request) error {
-	if cs, ok := req.Context().Value(callStateKey{}).(*callState); ok {
-		cs.prepared = true
-	}
-	return t.setHeaders(req)
 }
 
 // setHeaders puts the client's User-Agent before one another library set
@@ -199,6 +186,13 @@ func (b *uploadBody) Read(p []byte) (int, error) {
 		b.w.reset()
 	}
 	return n, err
+}
+
+// attemptState holds an attempt's watch and its body wrapper in one
+// allocation.
+type attemptState struct {
+	w    watch
+	body downloadBody
 }
 
 // downloadBody times each read of a response body and ends the attempt's
