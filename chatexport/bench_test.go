@@ -2,6 +2,7 @@ package chatexport
 
 import (
 	"bytes"
+	"encoding/base64"
 	"fmt"
 	"io"
 	"sync"
@@ -54,5 +55,19 @@ func BenchmarkRenderConcurrent(b *testing.B) {
 			}()
 		}
 		wg.Wait()
+	}
+}
+
+// BenchmarkDecodeReportStream decodes a 16 MiB PDF's report post from a
+// stream: the receiving side's throughput per core.
+func BenchmarkDecodeReportStream(b *testing.B) {
+	pdf := append([]byte("%PDF-1.4\n"), bytes.Repeat([]byte("0123456789abcdef"), 1<<20)...)
+	body := []byte(`{"bytes":` + fmt.Sprint(len(pdf)) + `,"report":"` + base64.StdEncoding.EncodeToString(pdf) + `"}`)
+	b.SetBytes(int64(len(body)))
+	b.ReportAllocs()
+	for b.Loop() {
+		if _, err := DecodeReportStream(bytes.NewReader(body), DefaultBodyFields, io.Discard); err != nil {
+			b.Fatal(err)
+		}
 	}
 }

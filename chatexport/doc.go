@@ -10,10 +10,23 @@
 //   - The exporter side (what jtel does, for anyone building or testing
 //     such an export): RenderPDF makes the transcript; NewExporter checks a
 //     configuration and Export renders, runs both phases and reports which
-//     phase failed, with the status and body.
+//     phase failed (*PhaseError), with the status and body. It takes the
+//     same HTTP options as every contactkit package (WithHTTPClient,
+//     WithLogger, WithRetry, WithResponseTimeout...), and its errors are
+//     the shared *contactkit.APIError and sentinels. Every value of the
+//     token response that a template uses is removed by value from logs
+//     and errors, wherever the template puts it.
 //   - The receiving side (what the customer's Go service implements):
-//     TokenHandler and ReportHandler decode what jtel posts, check the
-//     token and the declared size, and hand over the PDF.
+//     TokenHandler and ReportHandler (or StreamReportHandler, which
+//     streams the decoded PDF to a ReportSink such as a temporary file)
+//     decode what jtel posts, check the token and the declared size, and
+//     hand over the PDF. They answer errors with jtel's error body
+//     {"status":N,"error":"..."}: 400 for a body that is not a report,
+//     401, 405, 408 for a stalled body, 413 over MaxReportBody, and 500
+//     when storing fails or a function panics. They accept what the
+//     document allows: $report.bytes as the PDF's or its base64 text's
+//     size, base64 wrapped or unpadded, any Content-Type.
 //
-// Package chatexporttest is a fake customer back end for tests.
+// Package chatexporttest is a fake customer back end for tests;
+// examples/chatexport-backend is a production-shaped one.
 package chatexport

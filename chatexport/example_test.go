@@ -25,7 +25,7 @@ func ExampleRenderPDF() {
 }
 
 func ExampleParseTemplate() {
-	t, err := chatexport.ParseTemplate(`{"customer":"$pdata.name","size":$report.bytes,"price":"5 $$"}`)
+	t, err := chatexport.ParseTemplate(`{"customer":"$pdata.name","size":$report.bytes,"price":"5 $$","note":"$amount stays text"}`)
 	if err != nil {
 		fmt.Println(err)
 		return
@@ -36,8 +36,8 @@ func ExampleParseTemplate() {
 	_, err = chatexport.ParseTemplate(`Bearer $tokenResponse.body.JSON.access_token for $ClientID`)
 	fmt.Println(err)
 	// Output:
-	// {"customer":"John \"JD\" Doe","size":41457,"price":"5 $"}
-	// contactkit: chatexport: $ClientID at offset 49: unknown variable (write $$ for a literal $)
+	// {"customer":"John \"JD\" Doe","size":41457,"price":"5 $","note":"$amount stays text"}
+	// contactkit: chatexport: $ClientID at offset 49: unknown variable; did you mean $ClientsID? (write $$ for a literal $)
 }
 
 func ExampleParsePData() {
@@ -54,7 +54,8 @@ func ExampleNewExporter() {
 		TokenPost: &chatexport.Post{
 			URL:     srv.URL() + chatexporttest.TokenPath,
 			Headers: "Content-Type: application/json",
-			Body:    `{"grant_type":"client_credentials"}`,
+			Body: `{"grant_type":"client_credentials","client_id":"` + chatexporttest.ClientID +
+				`","client_secret":"` + chatexporttest.ClientSecret + `"}`,
 		},
 		ReportPost: chatexport.Post{
 			URL:     srv.URL() + chatexporttest.ReportPath,

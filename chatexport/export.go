@@ -10,9 +10,11 @@ import (
 	"log/slog"
 	"mime"
 	"net/http"
+	"slices"
 	"strings"
 	"time"
 
+	"github.com/contactkit/contactkit"
 	"github.com/contactkit/contactkit/internal/transport"
 )
 
@@ -41,80 +43,85 @@ type Config struct {
 	XMLTemplate string
 }
 
-// ErrExportDisabled: the report post URL is not set, so jtel shows no
-// Report Export button.
-var ErrExportDisabled = errors.New("contactkit: chatexport: the report post URL is not set: export disabled")
-
-// Option configures an Exporter. Options are checked by NewExporter.
-type Option func(*Exporter) error
-
-// RetryPolicy is the argument of WithRetry.
-type RetryPolicy = transport.RetryPolicy
-
-// httpOption wraps a transport option so that all options share one type.
-func httpOption(o transport.Option) Option {
-	return func(e *Exporter) error {
-		e.httpOpts = append(e.httpOpts, o)
-		return nil
-	}
+// Option configures an Exporter. Options are checked by NewExporter; an
+// option of another contactkit package does not compile here.
+type Option struct {
+	apply transport.Option      // an HTTP option, shared with every package
+	set   func(*Exporter) error // an option of chatexport's own
 }
 
-// WithHTTPClient sets the *http.Client that carries the posts.
-func WithHTTPClient(hc *http.Client) Option { return httpOption(transport.WithHTTPClient(hc)) }
+// WithHTTPClient sets the *http.Client that carries the posts (proxy, TLS).
+// It is not modified: the SDK's stack wraps its Transport.
+func WithHTTPClient(hc *http.Client) Option { return Option{apply: transport.WithHTTPClient(hc)} }
 
-// WithUserAgent puts a product token before contactkit's in User-Agent.
-func WithUserAgent(product string) Option { return httpOption(transport.WithUserAgent(product)) }
+// WithUserAgent puts a product token such as "crm-sync/1.2" before
+// contactkit's in User-Agent.
+func WithUserAgent(product string) Option { return Option{apply: transport.WithUserAgent(product)} }
 
-// WithLogger logs one debug record per HTTP attempt, without secrets.
-func WithLogger(l *slog.Logger) Option { return httpOption(transport.WithLogger(l)) }
+// WithLogger logs one debug record per HTTP attempt, without secrets (the
+// token response's values included).
+func WithLogger(l *slog.Logger) Option { return Option{apply: transport.WithLogger(l)} }
 
 // WithRetry sets the retry policy. Posts are retried only when the request
 // provably never left, unless WithRetryPosts is also given.
-func WithRetry(p RetryPolicy) Option { return httpOption(transport.WithRetry(p)) }
+func WithRetry(p contactkit.RetryPolicy) Option { return Option{apply: transport.WithRetry(p)} }
 
 // WithoutRetry makes every post a single attempt.
-func WithoutRetry() Option { return httpOption(transport.WithoutRetry()) }
+func WithoutRetry() Option { return Option{apply: transport.WithoutRetry()} }
 
 // WithMaxResponseBytes caps the token response (default 32 MiB).
-func WithMaxResponseBytes(n int64) Option { return httpOption(transport.WithMaxResponseBytes(n)) }
+func WithMaxResponseBytes(n int64) Option { return Option{apply: transport.WithMaxResponseBytes(n)} }
+
+// WithResponseTimeout sets how long an attempt waits for response headers,
+// and a body read for its next bytes, before it fails with
+// contactkit.ErrTimeout (default contactkit.DefaultResponseTimeout).
+func WithResponseTimeout(d time.Duration) Option {
+	return Option{apply: transport.WithResponseTimeout(d)}
+}
+
+// WithTransportWrapper wraps the RoundTripper under every request, for
+// tracing or metrics (otelhttp.NewTransport, say); each request's context
+// carries contactkit.OperationName ("POST token post", "POST report post").
+func WithTransportWrapper(wrap func(http.RoundTripper) http.RoundTripper) Option {
+	return Option{apply: transport.WithTransportWrapper(wrap)}
+}
 
 // WithLocation sets the zone $dateTime is written in (UTC by default; jtel
 // writes its server's local time).
-func WithLocation(loc *time.Location) Option { return httpOption(transport.WithLocation(loc)) }
+func WithLocation(loc *time.Location) Option { return Option{apply: transport.WithLocation(loc)} }
 
 // WithRetryPosts opts in to retrying posts on 429, 502, 503, 504 and lost
 // connections even after the request may have reached the back end. Only
 // for back ends that ignore a duplicate report.
 func WithRetryPosts() Option {
-	return func(e *Exporter) error {
+	return Option{set: func(e *Exporter) error {
 		e.retryPosts = true
 		return nil
-	}
+	}}
 }
 
 // WithClock sets the clock of $dateTime and of the PDF's creation date.
 func WithClock(now func() time.Time) Option {
-	return func(e *Exporter) error {
+	return Option{set: func(e *Exporter) error {
 		if now == nil {
-			return &ValidationError{Field: "WithClock", Reason: "is nil"}
+			return &contactkit.ValidationError{Field: "WithClock", Reason: "is nil"}
 		}
 		e.now = now
 		return nil
-	}
+	}}
 }
 
 // WithRenderOptions sets how the PDF is rendered.
 func WithRenderOptions(o RenderOptions) Option {
-	return func(e *Exporter) error {
+	return Option{set: func(e *Exporter) error {
 		e.render = o
 		return nil
-	}
+	}}
 }
 
 // Exporter runs the two-phase report export. It is safe for concurrent
 // use.
 type Exporter struct {
-	httpOpts   []transport.Option
 	usesToken  bool
 	t          *transport.Client
 	token      *postTemplates
@@ -148,15 +155,20 @@ func NewExporter(cfg Config, opts ...Option) (*Exporter, error) {
 		return nil, ErrExportDisabled
 	}
 	e := &Exporter{now: time.Now}
+	var httpOpts []transport.Option
 	for _, o := range opts {
-		if o == nil {
-			return nil, &ValidationError{Field: "option", Reason: "is nil"}
-		}
-		if err := o(e); err != nil {
-			return nil, err
+		switch {
+		case o.set != nil:
+			if err := o.set(e); err != nil {
+				return nil, err
+			}
+		case o.apply != nil:
+			httpOpts = append(httpOpts, o.apply)
+		default:
+			return nil, &contactkit.ValidationError{Field: "option", Reason: "is the zero Option"}
 		}
 	}
-	s, err := transport.NewSettings(e.httpOpts)
+	s, err := transport.NewSettings(httpOpts, func(o transport.Option) transport.Option { return o })
 	if err != nil {
 		return nil, err
 	}
@@ -207,7 +219,7 @@ func parsePost(name string, p Post) (postTemplates, error) {
 	var out postTemplates
 	var err error
 	if strings.TrimSpace(p.URL) == "" {
-		return out, &ValidationError{Field: name + " URL", Reason: "is required"}
+		return out, &contactkit.ValidationError{Field: name + " URL", Reason: "is required"}
 	}
 	if out.url, err = parseNamed(name+" URL", p.URL); err != nil {
 		return out, err
@@ -219,7 +231,7 @@ func parsePost(name string, p Post) (postTemplates, error) {
 		k, v, ok := strings.Cut(line, ":")
 		k = strings.TrimSpace(k)
 		if !ok || k == "" || strings.ContainsAny(k, " \t\"(),/;<=>?@[\\]{}") {
-			return out, &ValidationError{Field: fmt.Sprintf("%s header line %d", name, i+1), Reason: "must be \"Name: value\""}
+			return out, &contactkit.ValidationError{Field: fmt.Sprintf("%s header line %d", name, i+1), Reason: "must be \"Name: value\""}
 		}
 		tv, err := parseNamed(name+" header "+k, strings.TrimSpace(v))
 		if err != nil {
@@ -276,28 +288,10 @@ type Result struct {
 	Token        any // the decoded token response, nil without phase 1
 	TokenStatus  int
 	ReportStatus int
-	// ReportBody is the first 4 KiB of the report post's answer.
+	// ReportBody is the first 4 KiB of the report post's answer, with
+	// every secret removed (it is for logs and messages).
 	ReportBody []byte
 }
-
-// PhaseError says which phase of an export failed ("render", "token" or
-// "report"), with the answer's status and the first 4 KiB of its body when
-// there was one.
-type PhaseError struct {
-	Phase      string
-	StatusCode int
-	Body       []byte
-	Err        error
-}
-
-func (e *PhaseError) Error() string {
-	if e.StatusCode != 0 {
-		return fmt.Sprintf("contactkit: chatexport: %s phase: status %d: %v", e.Phase, e.StatusCode, e.Err)
-	}
-	return fmt.Sprintf("contactkit: chatexport: %s phase: %v", e.Phase, e.Err)
-}
-
-func (e *PhaseError) Unwrap() error { return e.Err }
 
 // Export renders the session as a PDF, runs the token post if configured,
 // reads its JSON answer, then expands and sends the report post. Neither
@@ -305,7 +299,10 @@ func (e *PhaseError) Unwrap() error { return e.Err }
 // WithRetryPosts was given.
 func (e *Exporter) Export(ctx context.Context, s *Session) (*Result, error) {
 	if s == nil {
-		return nil, &ValidationError{Field: "session", Reason: "is nil"}
+		return nil, &contactkit.ValidationError{Field: "session", Reason: "is nil"}
+	}
+	if err := ctx.Err(); err != nil {
+		return nil, &PhaseError{Phase: "render", Err: err} // no work for a cancelled export
 	}
 	now := e.now()
 	opts := e.render
@@ -322,8 +319,9 @@ func (e *Exporter) Export(ctx context.Context, s *Session) (*Result, error) {
 		DateTime: now.In(e.t.Location()), PData: s.PData,
 	}
 	res := &Result{PDF: pdf}
+	var known []string // the token response's secrets, for phase 2
 	if e.token != nil {
-		resp, err := e.post(ctx, "token", e.token, vals) //nolint:bodyclose // readToken closes it
+		resp, err := e.post(ctx, "token", e.token, vals, nil) //nolint:bodyclose // readToken closes it
 		if err != nil {
 			return nil, err
 		}
@@ -333,56 +331,73 @@ func (e *Exporter) Export(ctx context.Context, s *Session) (*Result, error) {
 			return nil, err // the report post needs the token response
 		}
 		vals.TokenResponse = res.Token
+		known = e.tokenSecrets(res.Token)
+		for _, s := range known {
+			e.t.Redactor().Add(s) // before anything of phase 2 is sent or logged
+		}
 	}
 	xmlText, err := e.xml.Expand(vals, InXML)
 	if err != nil {
 		return nil, &PhaseError{Phase: "report", Err: err}
 	}
 	vals.XMLTemplateBase64 = base64.StdEncoding.EncodeToString([]byte(xmlText))
-	resp, err := e.post(ctx, "report", &e.report, vals) //nolint:bodyclose // closed by CloseBody below
+	resp, local, err := e.send(ctx, "report", &e.report, vals, known) //nolint:bodyclose // closed by CloseBody below
 	if err != nil {
 		return nil, err
 	}
 	defer transport.CloseBody(resp.Body)
 	res.ReportStatus = resp.StatusCode
-	res.ReportBody, _ = io.ReadAll(io.LimitReader(resp.Body, transport.MaxErrorBody))
+	// Like an error body: read more than is kept, redact, then cut.
+	raw, _ := io.ReadAll(io.LimitReader(resp.Body, 64<<10))
+	clean := local.Text(e.t.Redactor().Text(string(raw)))
+	res.ReportBody = []byte(clean[:min(len(clean), contactkit.MaxErrorBody)])
 	return res, nil
 }
 
 // post expands and sends one phase; the response body is the caller's.
-func (e *Exporter) post(ctx context.Context, phase string, p *postTemplates, vals *Values) (*http.Response, error) {
+func (e *Exporter) post(ctx context.Context, phase string, p *postTemplates, vals *Values, known []string) (*http.Response, error) {
+	resp, _, err := e.send(ctx, phase, p, vals, known)
+	return resp, err
+}
+
+// send is post that also returns the redactor of this request's own
+// secrets (known ones and those found in the expanded request).
+func (e *Exporter) send(ctx context.Context, phase string, p *postTemplates, vals *Values, known []string) (*http.Response, *transport.Redactor, error) {
 	fail := func(err error) error { return &PhaseError{Phase: phase, Err: err} }
 	u, err := p.url.Expand(vals, InURL)
 	if err != nil {
-		return nil, fail(err)
+		return nil, nil, fail(err)
 	}
 	body, err := p.body.Expand(vals, p.bodyCtx)
 	if err != nil {
-		return nil, fail(err)
+		return nil, nil, fail(err)
 	}
 	header := http.Header{}
 	for _, h := range p.headers {
 		v, err := h.value.Expand(vals, InHeader)
 		if err != nil {
-			return nil, fail(err)
+			return nil, nil, fail(err)
 		}
 		header.Add(h.name, v)
 	}
 	ctype := header.Get("Content-Type")
 	header.Del("Content-Type")
+	secrets := append(slices.Clone(known), requestSecrets(u, header, body, p.bodyCtx)...)
+	local := newLocalRedactor(secrets)
 	req := &transport.Request{
 		Method: http.MethodPost, URL: u, Body: []byte(body), ContentType: ctype, Header: header,
-		Idempotent: e.retryPosts, Endpoint: "POST " + phase + " post",
+		Idempotent: e.retryPosts, Endpoint: "POST " + phase + " post", Secrets: withVariants(secrets),
 	}
 	resp, err := e.t.Send(ctx, req)
 	if err != nil {
-		var apiErr *APIError
+		err = scrub(local, err)
+		var apiErr *contactkit.APIError
 		if errors.As(err, &apiErr) {
-			return nil, &PhaseError{Phase: phase, StatusCode: apiErr.StatusCode, Body: apiErr.Body, Err: err}
+			return nil, nil, &PhaseError{Phase: phase, StatusCode: apiErr.StatusCode, Body: apiErr.Body, Err: err}
 		}
-		return nil, fail(err)
+		return nil, nil, fail(err)
 	}
-	return resp, nil
+	return resp, local, nil
 }
 
 // readToken decodes the token answer as JSON (numbers kept exact).

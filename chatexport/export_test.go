@@ -13,6 +13,7 @@ import (
 	"github.com/stretchr/testify/require"
 	"go.uber.org/goleak"
 
+	"github.com/contactkit/contactkit"
 	"github.com/contactkit/contactkit/chatexport"
 	"github.com/contactkit/contactkit/chatexport/chatexporttest"
 )
@@ -118,7 +119,7 @@ func TestConfigErrorsBeforeAnythingIsSent(t *testing.T) {
 	}
 	_, err := chatexport.NewExporter(chatexport.Config{})
 	require.ErrorIs(t, err, chatexport.ErrExportDisabled)
-	_, err = chatexport.NewExporter(good, chatexport.WithRetry(chatexport.RetryPolicy{}))
+	_, err = chatexport.NewExporter(good, chatexport.WithRetry(contactkit.RetryPolicy{}))
 	require.Error(t, err)
 	_, err = chatexport.NewExporter(good, chatexport.WithClock(nil))
 	require.Error(t, err)
@@ -143,7 +144,7 @@ func TestPhaseErrors(t *testing.T) {
 	assert.Equal(t, "token", pe.Phase)
 	assert.Equal(t, 401, pe.StatusCode)
 	assert.Contains(t, string(pe.Body), "invalid_client")
-	assert.ErrorIs(t, err, chatexport.ErrUnauthorized)
+	assert.ErrorIs(t, err, contactkit.ErrUnauthorized)
 
 	srv.ResetRequests()
 	srv.Inject(1, chatexporttest.Fault{})
@@ -158,7 +159,7 @@ func TestPhaseErrors(t *testing.T) {
 	_, err = e.Export(context.Background(), session())
 	require.ErrorAs(t, err, &pe)
 	assert.Equal(t, "token", pe.Phase)
-	var de *chatexport.DecodeError
+	var de *contactkit.DecodeError
 	assert.ErrorAs(t, err, &de)
 
 	s := session()
@@ -172,7 +173,7 @@ func TestPhaseErrors(t *testing.T) {
 func TestRetryPostsOptIn(t *testing.T) {
 	srv := chatexporttest.NewServer()
 	defer srv.Close()
-	fast := chatexport.WithRetry(chatexport.RetryPolicy{MaxAttempts: 3, MinWait: time.Millisecond, MaxWait: 5 * time.Millisecond})
+	fast := chatexport.WithRetry(contactkit.RetryPolicy{MaxAttempts: 3, MinWait: time.Millisecond, MaxWait: 5 * time.Millisecond})
 	e := newExporter(t, srv.Config(), fast, chatexport.WithRetryPosts())
 	srv.Inject(1, chatexporttest.Fault{})
 	srv.Inject(1, chatexporttest.Fault{Status: 503})

@@ -10,6 +10,8 @@ import (
 	"unicode"
 
 	"codeberg.org/go-pdf/fpdf"
+
+	"github.com/contactkit/contactkit"
 )
 
 // DejaVu Sans (Bitstream Vera licence, fonts/LICENSE) is embedded and
@@ -61,9 +63,32 @@ var roleStyle = map[Role]struct {
 // control characters are dropped, and very long words are broken. It is
 // safe to call concurrently.
 func RenderPDF(w io.Writer, s *Session, opts RenderOptions) error {
+	return render(w, s, opts, fonts{regular: fontRegular, bold: fontBold, compress: true})
+}
+
+// fonts is what a document embeds.
+type fonts struct {
+	regular, bold []byte
+	compress      bool
+}
+
+func render(w io.Writer, s *Session, opts RenderOptions, f fonts) error {
 	if s == nil {
-		return &ValidationError{Field: "session", Reason: "is nil"}
+		return &contactkit.ValidationError{Field: "session", Reason: "is nil"}
 	}
+	r := newRenderer(s, opts, f)
+	r.session(s)
+	if err := r.pdf.Error(); err != nil {
+		return fmt.Errorf("contactkit: chatexport: rendering PDF: %w", err)
+	}
+	if err := r.pdf.Output(w); err != nil {
+		return fmt.Errorf("contactkit: chatexport: writing PDF: %w", err)
+	}
+	return nil
+}
+
+// newRenderer starts a document for s, with its fonts loaded.
+func newRenderer(s *Session, opts RenderOptions, f fonts) *renderer {
 	pdf := fpdf.New("P", "mm", "A4", "")
 	created := opts.CreationDate
 	if created.IsZero() {
@@ -74,27 +99,28 @@ func RenderPDF(w io.Writer, s *Session, opts RenderOptions) error {
 	pdf.SetCatalogSort(true)
 	pdf.SetProducer("contactkit chatexport", false)
 	pdf.SetTitle(clean("Chat "+s.ID), true)
-	pdf.AddUTF8FontFromBytes("dejavu", "", fontRegular)
-	pdf.AddUTF8FontFromBytes("dejavu", "B", fontBold)
+	pdf.SetCompression(f.compress)
+	pdf.AddUTF8FontFromBytes("dejavu", "", f.regular)
+	pdf.AddUTF8FontFromBytes("dejavu", "B", f.bold)
 	pdf.SetMargins(pageMargin, pageMargin+8, pageMargin)
 	pdf.SetAutoPageBreak(true, pageMargin+5)
 	pdf.AliasNbPages("{nb}")
-
 	r := &renderer{pdf: pdf, s: s, loc: opts.Location}
 	pdf.SetHeaderFuncMode(r.pageHeader, false)
 	pdf.SetFooterFunc(r.pageFooter)
-	pdf.AddPage()
+	return r
+}
+
+// session lays out s from a new page on. The fuzz harness lays out many
+// sessions in one document, so that loading the fonts and writing the
+// file (most of the cost of a small transcript) is paid once per batch.
+func (r *renderer) session(s *Session) {
+	r.s = s
+	r.pdf.AddPage()
 	r.headerBlock()
 	for i := range s.Messages {
 		r.message(&s.Messages[i])
 	}
-	if err := pdf.Error(); err != nil {
-		return fmt.Errorf("contactkit: chatexport: rendering PDF: %w", err)
-	}
-	if err := pdf.Output(w); err != nil {
-		return fmt.Errorf("contactkit: chatexport: writing PDF: %w", err)
-	}
-	return nil
 }
 
 // RenderPDFBytes is RenderPDF into memory.

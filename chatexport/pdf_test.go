@@ -2,7 +2,9 @@ package chatexport
 
 import (
 	"bytes"
+	"compress/zlib"
 	"fmt"
+	"io"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -16,6 +18,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/contactkit/contactkit"
 	"github.com/contactkit/contactkit/internal/testtool"
 )
 
@@ -140,7 +143,7 @@ func TestNoInputFails(t *testing.T) {
 		require.NoError(t, err, "%q", h)
 	}
 	_, err := RenderPDFBytes(nil, RenderOptions{})
-	var ve *ValidationError
+	var ve *contactkit.ValidationError
 	require.ErrorAs(t, err, &ve)
 }
 
@@ -170,15 +173,89 @@ func TestClean(t *testing.T) {
 	assert.Equal(t, "ok", clean("o\xffk"))
 }
 
+// FuzzRenderPDF: no text makes rendering fail. Loading the 700 KB fonts
+// and writing the file cost ~30 ms a transcript, which let the fuzzer run
+// a few inputs per second; so the harness lays out fuzzBatch inputs, each
+// as a session of its own, in one document with a subset of DejaVu Sans
+// (cut by fpdf itself from the real font) and uncompressed pages, checks
+// fpdf's error after each, and writes the document once per batch. A
+// write that fails is traced to its input by rendering each input of the
+// batch alone with the real fonts. Each text is capped at 1 KiB.
 func FuzzRenderPDF(f *testing.F) {
 	for _, s := range []string{"Zażółć gęślą jaźń 😀", "\xff", "", strings.Repeat("w", 400), "a\nb\r\nc\td"} {
 		f.Add(s)
 	}
+	cheap := fuzzFonts(f)
+	var r *renderer
+	var batch []string
 	f.Fuzz(func(t *testing.T, text string) {
+		text = text[:min(len(text), 1024)]
 		s := &Session{ID: text, ChatConnectorName: text, PData: map[string]string{"k": text},
 			Messages: []Message{{Sender: text, Role: Agent, Text: text}, {Sender: "c", Role: Customer, Text: text}}}
-		if _, err := RenderPDFBytes(s, RenderOptions{CreationDate: start}); err != nil {
+		if r == nil {
+			r = newRenderer(s, RenderOptions{CreationDate: start}, cheap)
+		}
+		r.session(s)
+		if err := r.pdf.Error(); err != nil {
+			r, batch = nil, nil
 			t.Fatalf("render failed for %q: %v", text, err)
 		}
+		batch = append(batch, text)
+		if len(batch) < fuzzBatch {
+			return
+		}
+		err := r.pdf.Output(io.Discard)
+		texts := batch
+		r, batch = nil, nil
+		if err != nil {
+			for _, text := range texts {
+				s := &Session{ID: text, ChatConnectorName: text, PData: map[string]string{"k": text},
+					Messages: []Message{{Sender: text, Role: Agent, Text: text}, {Sender: "c", Role: Customer, Text: text}}}
+				if err := RenderPDF(io.Discard, s, RenderOptions{CreationDate: start}); err != nil {
+					t.Fatalf("render failed for %q: %v", text, err)
+				}
+			}
+			t.Fatalf("writing a batch failed, no input alone fails: %v", err)
+		}
 	})
+}
+
+// fuzzBatch is how many inputs FuzzRenderPDF lays out in one document.
+const fuzzBatch = 50
+
+// fuzzFonts cuts the subset fonts for FuzzRenderPDF out of a PDF rendered
+// with the real ones: fpdf embeds exactly the glyphs a document uses.
+func fuzzFonts(tb testing.TB) fonts {
+	tb.Helper()
+	var runes strings.Builder
+	for _, r := range [][2]rune{{0x20, 0x7e}, {0xa0, 0x17f}, {0x370, 0x3ff}, {0x400, 0x45f}, {0x2010, 0x2044}, {0xfffd, 0xfffd}} {
+		for c := r[0]; c <= r[1]; c++ {
+			runes.WriteRune(c)
+		}
+	}
+	s := &Session{ID: runes.String(), Messages: []Message{{Sender: runes.String(), Role: Agent, Text: runes.String()}}}
+	var doc bytes.Buffer
+	require.NoError(tb, render(&doc, s, RenderOptions{CreationDate: start}, fonts{regular: fontRegular, bold: fontBold}))
+	re := regexp.MustCompile(`/Length (\d+)\n/Filter /FlateDecode\n/Length1 (\d+)\n>>\nstream\n`)
+	var cut [][]byte
+	for _, m := range re.FindAllSubmatchIndex(doc.Bytes(), -1) {
+		n, _ := strconv.Atoi(string(doc.Bytes()[m[2]:m[3]]))
+		zr, err := zlib.NewReader(bytes.NewReader(doc.Bytes()[m[1] : m[1]+n]))
+		require.NoError(tb, err)
+		font, err := io.ReadAll(zr)
+		require.NoError(tb, err)
+		cut = append(cut, font)
+	}
+	require.Len(tb, cut, 2, "regular and bold")
+	return fonts{regular: cut[0], bold: cut[1]}
+}
+
+// The subset fonts of the fuzz harness render the sample chat, and are a
+// small part of the real ones.
+func TestFuzzFontsRender(t *testing.T) {
+	cheap := fuzzFonts(t)
+	assert.Less(t, len(cheap.regular)+len(cheap.bold), (len(fontRegular)+len(fontBold))/4)
+	var out bytes.Buffer
+	require.NoError(t, render(&out, sampleSession(30), RenderOptions{CreationDate: start}, cheap))
+	assert.True(t, bytes.HasPrefix(out.Bytes(), []byte("%PDF-")))
 }

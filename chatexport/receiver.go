@@ -3,21 +3,24 @@ package chatexport
 import (
 	"bytes"
 	"crypto/rand"
-	"encoding/base64"
 	"encoding/hex"
 	"encoding/json"
 	"errors"
-	"fmt"
 	"io"
+	"net"
 	"net/http"
-	"strconv"
-	"strings"
+	"net/url"
+	"os"
+	"time"
+
+	"github.com/contactkit/contactkit/internal/receive"
 )
 
 // The receiving side: what a customer's back end implements for jtel's two
 // posts. The report body's shape is the customer's own choice (it is the
 // report post body template); BodyFields says which JSON fields carry the
-// PDF, its size and the XML.
+// PDF, its size and the XML. Errors are answered with jtel's own error
+// body, {"status":400,"error":"..."}.
 
 // BodyFields names the fields of a JSON report body.
 type BodyFields struct {
@@ -35,54 +38,11 @@ const DefaultReportBody = `{"clientsId":"$ClientsID","connectorId":"$chatConnect
 
 // Report is a decoded report post.
 type Report struct {
-	PDF    []byte
-	XML    []byte         // nil when the body carries none
-	Fields map[string]any // every field of the body
-}
-
-// Receiving errors.
-var (
-	ErrNotPDF       = errors.New("contactkit: chatexport: the report is not a PDF")
-	ErrSizeMismatch = errors.New("contactkit: chatexport: $report.bytes does not match the decoded report")
-)
-
-// DecodeReport reads a JSON report body: it decodes the base64 PDF (and
-// XML), checks that the PDF starts with %PDF- and that the declared
-// $report.bytes equals its decoded size.
-func DecodeReport(body []byte, f BodyFields) (*Report, error) {
-	dec := json.NewDecoder(bytes.NewReader(body))
-	dec.UseNumber()
-	var fields map[string]any
-	if err := dec.Decode(&fields); err != nil {
-		return nil, fmt.Errorf("contactkit: chatexport: report body is not a JSON object: %w", err)
-	}
-	r := &Report{Fields: fields}
-	pdfText, _ := fields[f.PDF].(string)
-	pdf, err := base64.StdEncoding.DecodeString(pdfText)
-	if err != nil || pdfText == "" {
-		return nil, fmt.Errorf("contactkit: chatexport: field %q must hold the base64 PDF", f.PDF)
-	}
-	if !bytes.HasPrefix(pdf, []byte("%PDF-")) {
-		return nil, ErrNotPDF
-	}
-	r.PDF = pdf
-	if f.Bytes != "" {
-		declared, err := strconv.Atoi(fmt.Sprint(fields[f.Bytes]))
-		if err != nil {
-			return nil, fmt.Errorf("contactkit: chatexport: field %q must hold the report size: %w", f.Bytes, err)
-		}
-		if declared != len(pdf) {
-			return nil, fmt.Errorf("%w: declared %d, decoded %d", ErrSizeMismatch, declared, len(pdf))
-		}
-	}
-	if f.XML != "" {
-		if x, ok := fields[f.XML].(string); ok {
-			if r.XML, err = base64.StdEncoding.DecodeString(x); err != nil {
-				return nil, fmt.Errorf("contactkit: chatexport: field %q must hold base64 XML: %w", f.XML, err)
-			}
-		}
-	}
-	return r, nil
+	PDF  []byte // nil when the PDF was streamed (DecodeReportStream, StreamReportHandler)
+	Size int64  // the PDF's size in bytes
+	XML  []byte // nil when the body carries none
+	// Fields holds every field of the body but the PDF's.
+	Fields map[string]any
 }
 
 // NewToken returns a random bearer token.
@@ -92,73 +52,204 @@ func NewToken() string {
 	return hex.EncodeToString(b)
 }
 
+// TokenLifetime is the expires_in TokenHandler announces: a back end
+// should stop accepting a token after it.
+const TokenLifetime = time.Hour
+
 // TokenHandler answers the token post with
 // {"access_token": <issue()>, "token_type": "Bearer", "expires_in": 3600},
 // which the report post reads as $tokenResponse.body.JSON.access_token.
+// issue authenticates the client (see ClientCredentials): an error answers
+// 401 invalid_client, a panic or an empty token 500.
 func TokenHandler(issue func(r *http.Request) (string, error)) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if r.Method != http.MethodPost {
 			w.Header().Set("Allow", http.MethodPost)
-			writeJSON(w, http.StatusMethodNotAllowed, map[string]any{"error": "POST only"})
+			receive.Error(w, http.StatusMethodNotAllowed, "POST only")
 			return
 		}
-		tok, err := issue(r)
-		if err != nil {
-			writeJSON(w, http.StatusUnauthorized, map[string]any{"error": "invalid_client"})
-			return
+		var tok string
+		panicked := true
+		err := receive.Call(func() error {
+			var err error
+			tok, err = issue(r)
+			panicked = false
+			return err
+		})
+		switch {
+		case panicked:
+			receive.Error(w, http.StatusInternalServerError, "token not issued")
+		case err != nil:
+			receive.Error(w, http.StatusUnauthorized, "invalid_client")
+		case tok == "":
+			receive.Error(w, http.StatusInternalServerError, "token not issued")
+		default:
+			w.Header().Set("Cache-Control", "no-store")
+			receive.JSON(w, http.StatusOK, map[string]any{"access_token": tok, "token_type": "Bearer", "expires_in": int(TokenLifetime.Seconds())})
 		}
-		writeJSON(w, http.StatusOK, map[string]any{"access_token": tok, "token_type": "Bearer", "expires_in": 3600})
 	})
+}
+
+// maxCredentialsBody caps the token post body ClientCredentials reads.
+const maxCredentialsBody = 64 << 10
+
+// ClientCredentials returns the OAuth client credentials of a token post:
+// HTTP Basic, or client_id and client_secret in a JSON or form body (at
+// most 64 KiB, read whatever the Content-Type, since jtel's is
+// configured freely). Compare the secret with crypto/subtle.
+func ClientCredentials(r *http.Request) (id, secret string, ok bool) {
+	if id, secret, ok = r.BasicAuth(); ok {
+		return id, secret, id != ""
+	}
+	body, err := receive.ReadBody(r, maxCredentialsBody)
+	if err != nil {
+		return "", "", false
+	}
+	var js struct {
+		ID     string `json:"client_id"`
+		Secret string `json:"client_secret"`
+	}
+	if json.Unmarshal(bytes.TrimSpace(body), &js) == nil && js.ID != "" {
+		return js.ID, js.Secret, true
+	}
+	if q, err := url.ParseQuery(string(body)); err == nil && q.Get("client_id") != "" {
+		return q.Get("client_id"), q.Get("client_secret"), true
+	}
+	return "", "", false
 }
 
 // MaxReportBody caps a report post (a long chat is a few MiB of PDF).
 const MaxReportBody = 64 << 20
 
-// ReportHandler answers the report post: 405 for other methods, 401 when
-// authorize rejects the request (check the Bearer token there), 413 over
-// MaxReportBody, 400 when DecodeReport fails, 500 when store fails, and
-// 200 with {"status":"stored","bytes":N} once stored. store gets the
-// request for its context and headers.
+// ReportSink receives one report: the PDF is written to it as the body is
+// decoded, then Commit or Abort is called, once.
+type ReportSink interface {
+	io.Writer
+	// Commit makes the report durable once the whole body checked out;
+	// rep has Size, XML and Fields (PDF is nil). An error answers 500.
+	Commit(r *http.Request, rep *Report) error
+	// Abort discards what was written: the post failed.
+	Abort()
+}
+
+// ReportHandler answers the report post, with the PDF in memory: see
+// StreamReportHandler for the statuses. store gets the request for its
+// context and headers.
 func ReportHandler(f BodyFields, authorize func(r *http.Request) error, store func(r *http.Request, rep *Report) error) http.Handler {
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if r.Method != http.MethodPost {
-			w.Header().Set("Allow", http.MethodPost)
-			writeJSON(w, http.StatusMethodNotAllowed, map[string]any{"error": "POST only"})
-			return
-		}
-		if authorize != nil {
-			if err := authorize(r); err != nil {
-				w.Header().Set("WWW-Authenticate", `Bearer realm="chat reports"`)
-				writeJSON(w, http.StatusUnauthorized, map[string]any{"error": "unauthorized"})
-				return
-			}
-		}
-		body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, MaxReportBody))
-		if err != nil {
-			writeJSON(w, http.StatusRequestEntityTooLarge, map[string]any{"error": "report too large"})
-			return
-		}
-		rep, err := DecodeReport(body, f)
-		if err != nil {
-			writeJSON(w, http.StatusBadRequest, map[string]any{"error": err.Error()})
-			return
-		}
-		if err := store(r, rep); err != nil {
-			writeJSON(w, http.StatusInternalServerError, map[string]any{"error": "not stored"})
-			return
-		}
-		writeJSON(w, http.StatusOK, map[string]any{"status": "stored", "bytes": len(rep.PDF)})
+	return StreamReportHandler(f, authorize, func(*http.Request) (ReportSink, error) {
+		return &memorySink{store: store}, nil
 	})
 }
 
-// BearerToken returns the token of an "Authorization: Bearer" header.
-func BearerToken(r *http.Request) (string, bool) {
-	tok, ok := strings.CutPrefix(r.Header.Get("Authorization"), "Bearer ")
-	return tok, ok && tok != ""
+type memorySink struct {
+	bytes.Buffer
+	store func(r *http.Request, rep *Report) error
 }
 
-func writeJSON(w http.ResponseWriter, status int, v any) {
-	w.Header().Set("Content-Type", "application/json")
-	w.WriteHeader(status)
-	_ = json.NewEncoder(w).Encode(v)
+func (m *memorySink) Commit(r *http.Request, rep *Report) error {
+	rep.PDF = m.Bytes()
+	return m.store(r, rep)
 }
+
+func (m *memorySink) Abort() { m.Reset() }
+
+// StreamReportHandler answers the report post, streaming the decoded PDF
+// into a sink from open (a temporary file, say), so that a report costs
+// a few buffers of memory whatever its size. It answers 405 for other
+// methods; 401 when authorize rejects the request (check the Bearer token
+// there); 413 over MaxReportBody; 408 when the body stalls until the
+// server's read deadline and 400 when it cannot be read otherwise; 400
+// when it is not a valid report (see DecodeReportStream); 500 when open,
+// writing, Commit, or any of the functions panics; and 200 with
+// {"status":"stored","bytes":N} once committed.
+func StreamReportHandler(f BodyFields, authorize func(r *http.Request) error, open func(r *http.Request) (ReportSink, error)) http.Handler {
+	return streamReportHandler(f, authorize, open, MaxReportBody)
+}
+
+func streamReportHandler(f BodyFields, authorize func(*http.Request) error, open func(*http.Request) (ReportSink, error), limit int64) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.Method != http.MethodPost {
+			w.Header().Set("Allow", http.MethodPost)
+			receive.Error(w, http.StatusMethodNotAllowed, "POST only")
+			return
+		}
+		var a answer
+		if err := receive.Call(func() error { a = serveReport(w, r, f, authorize, open, limit); return nil }); err != nil {
+			a = answer{status: http.StatusInternalServerError, msg: "report not stored"}
+		}
+		if a.status == http.StatusUnauthorized {
+			w.Header().Set("WWW-Authenticate", `Bearer realm="chat reports"`)
+		}
+		if a.status != http.StatusOK {
+			// The body may be left unread (a 401 before it, a 408 in the
+			// middle): close the connection rather than parse the rest as
+			// the next request.
+			w.Header().Set("Connection", "close")
+			receive.Error(w, a.status, a.msg)
+			return
+		}
+		receive.JSON(w, http.StatusOK, map[string]any{"status": "stored", "bytes": a.size})
+	})
+}
+
+type answer struct {
+	status int
+	msg    string
+	size   int64
+}
+
+func serveReport(w http.ResponseWriter, r *http.Request, f BodyFields, authorize func(*http.Request) error, open func(*http.Request) (ReportSink, error), limit int64) answer {
+	if authorize != nil {
+		if err := authorize(r); err != nil {
+			return answer{status: http.StatusUnauthorized, msg: "unauthorized"}
+		}
+	}
+	if r.ContentLength > limit {
+		return answer{status: http.StatusRequestEntityTooLarge, msg: "report too large"}
+	}
+	sink, err := open(r)
+	if err != nil || sink == nil {
+		return answer{status: http.StatusInternalServerError, msg: "report not stored"}
+	}
+	done := false
+	defer func() {
+		if !done {
+			sink.Abort() // also when something below panics
+		}
+	}()
+	rep, err := DecodeReportStream(http.MaxBytesReader(w, r.Body, limit), f, sink)
+	if err != nil {
+		return failure(err)
+	}
+	if err := sink.Commit(r, rep); err != nil {
+		done = true // Commit owns the cleanup of a failed commit
+		return answer{status: http.StatusInternalServerError, msg: "report not stored"}
+	}
+	done = true
+	return answer{status: http.StatusOK, size: rep.Size}
+}
+
+// failure maps a decode error to its answer.
+func failure(err error) answer {
+	var mbe *http.MaxBytesError
+	var re *readError
+	var we *writeError
+	var ne net.Error
+	switch {
+	case errors.As(err, &mbe):
+		return answer{status: http.StatusRequestEntityTooLarge, msg: "report too large"}
+	case errors.As(err, &re) && (errors.Is(err, os.ErrDeadlineExceeded) || errors.As(err, &ne) && ne.Timeout()):
+		return answer{status: http.StatusRequestTimeout, msg: "the body stalled"}
+	case errors.As(err, &re):
+		return answer{status: http.StatusBadRequest, msg: "the body could not be read"}
+	case errors.As(err, &we):
+		return answer{status: http.StatusInternalServerError, msg: "report not stored"}
+	case errors.Is(err, ErrBadReport):
+		return answer{status: http.StatusBadRequest, msg: err.Error()}
+	}
+	return answer{status: http.StatusInternalServerError, msg: "report not stored"}
+}
+
+// BearerToken returns the token of an "Authorization: Bearer" header (the
+// scheme in any case).
+func BearerToken(r *http.Request) (string, bool) { return receive.BearerToken(r) }

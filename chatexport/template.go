@@ -6,6 +6,7 @@ import (
 	"encoding/xml"
 	"fmt"
 	"net/url"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -62,10 +63,23 @@ const (
 )
 
 // Template is a parsed text with $variables. "$$" writes a literal '$',
-// and so does a '$' not followed by a letter ("5 $"). A '$' followed by a
-// letter must start a known variable; the longest known variable wins
-// ($report.bytes vs $report.encoded.base64), and a trailing '.' ends a
-// name, so "at $dateTime." works.
+// and so does a '$' not followed by a letter ("5 $"). The longest known
+// variable wins ($report.bytes vs $report.encoded.base64), and a trailing
+// '.' ends a name, so "at $dateTime." works.
+//
+// A '$word' that is no documented variable stays literal text ("any data
+// can be specified in the body": $amount, $name, $USD), unless it is a
+// near miss of a documented variable, which is a *TemplateError, so that
+// a typo is caught when the exporter is built instead of being sent:
+// its first part (up to the first '.') or the whole name equals the first
+// part or the name of a documented variable ignoring case ($report.size,
+// $Pdata.x, $chatconnector.id, $tokenResponse.access_token), or is within
+// one edit (insertion, deletion, substitution or transposition) of one of
+// at least 6 letters, or two edits of one of at least 10 ($chatConector.id,
+// $ClientID, $reportbytes, $tokenRespnse.body.JSON.x). The first parts
+// are ClientsID, chatConnector, tokenResponse, report, dateTime,
+// xmlTemplate and pdata; pdata is matched only exactly (ignoring case),
+// so $data stays text.
 type Template struct {
 	src   string
 	parts []part
@@ -111,7 +125,8 @@ func isNameChar(c byte) bool {
 
 func isLetter(c byte) bool { return c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' }
 
-// ParseTemplate parses src; an unknown variable is a *TemplateError.
+// ParseTemplate parses src; a near miss of a documented variable is a
+// *TemplateError (see Template).
 func ParseTemplate(src string) (*Template, error) {
 	t := &Template{src: src}
 	var lit strings.Builder
@@ -147,6 +162,11 @@ func ParseTemplate(src string) (*Template, error) {
 		if err != nil {
 			return nil, err
 		}
+		if v == nil { // literal text
+			lit.WriteByte('$')
+			i++
+			continue
+		}
 		flush()
 		t.parts = append(t.parts, part{v: v})
 		i += 1 + len(v.Name)
@@ -178,9 +198,74 @@ func matchVariable(run string, pos int) (*Variable, error) {
 		}
 	}
 	if best == nil {
-		return nil, &TemplateError{Variable: "$" + run, Pos: pos, Reason: "unknown variable (write $$ for a literal $)"}
+		if near := nearMiss(run); near != "" {
+			return nil, &TemplateError{Variable: "$" + run, Pos: pos, Reason: "unknown variable; did you mean $" + near + "? (write $$ for a literal $)"}
+		}
+		return nil, nil
 	}
 	return best, nil
+}
+
+// documentedNames are the names a near miss is measured against: the
+// fixed variables and the families without their path.
+var documentedNames = append(slices.Clone(fixedVars), "tokenResponse.body.JSON.access_token", "pdata.name")
+
+// nearMiss returns the documented variable run seems to mean, or "".
+func nearMiss(run string) string {
+	head, _, _ := strings.Cut(run, ".")
+	for _, name := range documentedNames {
+		nameHead, _, _ := strings.Cut(name, ".")
+		if close(head, nameHead) || close(run, name) || strings.EqualFold(run, strings.TrimSuffix(VarTokenResponsePrefix, ".")) {
+			return name
+		}
+	}
+	return ""
+}
+
+// close reports whether a is the documented name b ignoring case, or
+// within one edit of it (b of 6 or more bytes) or two (10 or more).
+func close(a, b string) bool {
+	a, b = strings.ToLower(a), strings.ToLower(b)
+	if a == b {
+		return true
+	}
+	limit := 0
+	switch {
+	case len(b) >= 10:
+		limit = 2
+	case len(b) >= 6:
+		limit = 1
+	}
+	if limit == 0 || len(a) > len(b)+limit || len(b) > len(a)+limit {
+		return false
+	}
+	return editDistance(a, b) <= limit
+}
+
+// editDistance is the optimal string alignment distance (Levenshtein
+// plus transposition of neighbours) of two short ASCII names.
+func editDistance(a, b string) int {
+	prev2 := make([]int, len(b)+1)
+	prev := make([]int, len(b)+1)
+	cur := make([]int, len(b)+1)
+	for j := range prev {
+		prev[j] = j
+	}
+	for i := 1; i <= len(a); i++ {
+		cur[0] = i
+		for j := 1; j <= len(b); j++ {
+			cost := 1
+			if a[i-1] == b[j-1] {
+				cost = 0
+			}
+			cur[j] = min(prev[j]+1, cur[j-1]+1, prev[j-1]+cost)
+			if i > 1 && j > 1 && a[i-1] == b[j-2] && a[i-2] == b[j-1] {
+				cur[j] = min(cur[j], prev2[j-2]+1)
+			}
+		}
+		prev2, prev, cur = prev, cur, prev2
+	}
+	return prev[len(b)]
 }
 
 // parsePath reads a.b[0].c or a.b.0.c.
@@ -305,31 +390,11 @@ func value(v *Variable, vals *Values) (string, error) {
 	return tokenValue(v, vals.TokenResponse)
 }
 
-// tokenValue walks the path into the token response JSON.
+// tokenValue is the text of the token response value at v's path.
 func tokenValue(v *Variable, doc any) (string, error) {
-	if doc == nil {
-		return "", &TemplateError{Variable: "$" + v.Name, Pos: v.Pos, Reason: "there is no token response"}
-	}
-	cur := doc
-	for _, s := range v.path {
-		switch node := cur.(type) {
-		case map[string]any:
-			next, ok := node[s.key]
-			if s.isIdx {
-				next, ok = node[strconv.Itoa(s.index)]
-			}
-			if !ok {
-				return "", &TemplateError{Variable: "$" + v.Name, Pos: v.Pos, Reason: "the token response has no such field"}
-			}
-			cur = next
-		case []any:
-			if !s.isIdx || s.index >= len(node) {
-				return "", &TemplateError{Variable: "$" + v.Name, Pos: v.Pos, Reason: "the token response has no such array element"}
-			}
-			cur = node[s.index]
-		default:
-			return "", &TemplateError{Variable: "$" + v.Name, Pos: v.Pos, Reason: "the token response path runs past a value"}
-		}
+	cur, err := tokenNode(v, doc)
+	if err != nil {
+		return "", err
 	}
 	switch x := cur.(type) {
 	case string:
@@ -342,6 +407,35 @@ func tokenValue(v *Variable, doc any) (string, error) {
 		b, err := json.Marshal(x)
 		return string(b), err
 	}
+}
+
+// tokenNode walks v's path into the token response JSON.
+func tokenNode(v *Variable, doc any) (any, error) {
+	if doc == nil {
+		return nil, &TemplateError{Variable: "$" + v.Name, Pos: v.Pos, Reason: "there is no token response"}
+	}
+	cur := doc
+	for _, s := range v.path {
+		switch node := cur.(type) {
+		case map[string]any:
+			next, ok := node[s.key]
+			if s.isIdx {
+				next, ok = node[strconv.Itoa(s.index)]
+			}
+			if !ok {
+				return nil, &TemplateError{Variable: "$" + v.Name, Pos: v.Pos, Reason: "the token response has no such field"}
+			}
+			cur = next
+		case []any:
+			if !s.isIdx || s.index >= len(node) {
+				return nil, &TemplateError{Variable: "$" + v.Name, Pos: v.Pos, Reason: "the token response has no such array element"}
+			}
+			cur = node[s.index]
+		default:
+			return nil, &TemplateError{Variable: "$" + v.Name, Pos: v.Pos, Reason: "the token response path runs past a value"}
+		}
+	}
+	return cur, nil
 }
 
 func escape(s string, ctx Context, inQuery bool) (string, error) {

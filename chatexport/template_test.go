@@ -74,9 +74,36 @@ func TestUnknownVariableNamedWithPosition(t *testing.T) {
 	assert.Equal(t, "$ClientID", te.Variable)
 	assert.Equal(t, 6, te.Pos)
 	assert.Contains(t, err.Error(), "$ClientID at offset 6")
-	for _, bad := range []string{"$pdata", "$pdata.", "$report.size", "$tokenResponse.body.JSON.", "$tokenResponse.body.JSON.a[x]", "$tokenResponse.body.JSON.a..b", "$tokenResponse.access_token"} {
+	for _, bad := range []string{
+		"$pdata", "$pdata.", "$report.size", "$tokenResponse.body.JSON.", "$tokenResponse.body.JSON.a[x]", "$tokenResponse.body.JSON.a..b",
+		"$tokenResponse.access_token", "$chatConector.id", "$chatconnector.id", "$ChatConnector.name", "$Pdata.name", "$reportbytes",
+		"$report", "$xmlTemplate", "$xmlTemplate.encoded", "$tokenRespnse.body.JSON.x", "$tokenResponse.body.json.access_token",
+		"$datetime", "$dateTme", "$clientsid", "$ClientID", "$CleintsID", "$chatConnectr.name", "$report.encoded.base46x",
+	} {
 		_, err := ParseTemplate(bad)
 		assert.ErrorAs(t, err, &te, bad)
+	}
+}
+
+// "Any data can be specified in the body": a $word that is not a near
+// miss of a documented variable is sent as it is written.
+func TestUndocumentedDollarWordsAreText(t *testing.T) {
+	for _, src := range []string{
+		"$amount", "Total: $total (EUR)", `{"price":"$price","cur":"$USD"}`, "$data", "$name and $email", "$token", "$date",
+		"$port", "$id.value", "$x", "$reports_url", "$ClientsIdentity", "jQuery $(x)", "$_SERVER", "$2y$10$hash",
+	} {
+		assert.Equal(t, src, expand(t, src, InText), src)
+	}
+	assert.Equal(t, "$amount 1001 $ $$", expand(t, "$amount $ClientsID $$ $$$$", InText), "$$ still escapes")
+	assert.Equal(t, "$ClientsID", expand(t, "$$ClientsID", InText))
+}
+
+func TestEditDistance(t *testing.T) {
+	for _, c := range []struct {
+		a, b string
+		d    int
+	}{{"", "", 0}, {"a", "", 1}, {"chatConector", "chatConnector", 1}, {"ab", "ba", 1}, {"kitten", "sitting", 3}, {"ClientID", "ClientsID", 1}} {
+		assert.Equal(t, c.d, editDistance(c.a, c.b), c.a+"/"+c.b)
 	}
 }
 

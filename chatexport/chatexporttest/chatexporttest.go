@@ -1,5 +1,6 @@
 // Package chatexporttest is a fake customer back end for jtel's chat
-// report export: it issues tokens on the token post, checks the Bearer
+// report export: it issues tokens on the token post to the client that
+// presents ClientID and ClientSecret (HTTP Basic, JSON or form body), checks the Bearer
 // token on the report post, decodes the base64 PDF and XML, checks
 // $report.bytes against the decoded size, and records everything. It is
 // built on chatexport.TokenHandler and chatexport.ReportHandler, the same
@@ -110,9 +111,16 @@ func (s *Server) Tokens() int {
 	return len(s.tokens)
 }
 
-var errUnknownToken = errors.New("unknown token")
+var (
+	errUnknownToken = errors.New("unknown token")
+	errBadClient    = errors.New("unknown client")
+)
 
-func (s *Server) issue(*http.Request) (string, error) {
+func (s *Server) issue(r *http.Request) (string, error) {
+	id, secret, ok := chatexport.ClientCredentials(r)
+	if !ok || id != ClientID || secret != ClientSecret {
+		return "", errBadClient
+	}
 	tok := chatexport.NewToken()
 	s.mu.Lock()
 	defer s.mu.Unlock()

@@ -4,16 +4,21 @@
 //
 // Without -base-url it exports to an in-process fake customer back end.
 // With -base-url it exports to a back end that serves the same paths as
-// examples/chatexport-backend (/oauth/token and /chat-reports).
+// examples/chatexport-backend (/oauth/token and /chat-reports),
+// authenticating the token post with CHATEXPORT_CLIENT_ID and
+// CHATEXPORT_CLIENT_SECRET from the environment.
 package main
 
 import (
 	"context"
+	"encoding/json"
+	"errors"
 	"flag"
 	"fmt"
 	"io"
 	"os"
 	"os/signal"
+	"strings"
 	"time"
 
 	"github.com/contactkit/contactkit/chatexport"
@@ -23,6 +28,11 @@ import (
 func main() {
 	baseURL := flag.String("base-url", "", "customer back end, e.g. http://127.0.0.1:8089 from examples/chatexport-backend (empty: in-process fake)")
 	out := flag.String("out", "chat-transcript.pdf", "where to write the PDF")
+	flag.Usage = func() {
+		fmt.Fprintf(flag.CommandLine.Output(), "usage: chatexport [flags]\n\nenvironment (with -base-url):\n"+
+			"  CHATEXPORT_CLIENT_ID, CHATEXPORT_CLIENT_SECRET  the token post's client credentials\n\nflags:\n")
+		flag.PrintDefaults()
+	}
 	flag.Parse()
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
 	err := run(ctx, os.Stdout, *baseURL, *out)
@@ -64,7 +74,11 @@ func run(ctx context.Context, out io.Writer, baseURL, pdfPath string) error {
 		cfg = fake.Config()
 		fmt.Fprintf(out, "exporting to the in-process fake back end at %s\n", fake.URL())
 	} else {
-		cfg = backendConfig(baseURL)
+		id, secret := os.Getenv("CHATEXPORT_CLIENT_ID"), os.Getenv("CHATEXPORT_CLIENT_SECRET")
+		if id == "" || secret == "" {
+			return errors.New("with -base-url, set CHATEXPORT_CLIENT_ID and CHATEXPORT_CLIENT_SECRET for the token post")
+		}
+		cfg = backendConfig(baseURL, id, secret)
 	}
 	s := demoSession(time.Now())
 
@@ -102,12 +116,14 @@ func run(ctx context.Context, out io.Writer, baseURL, pdfPath string) error {
 }
 
 // backendConfig is the connector configuration for
-// examples/chatexport-backend at base.
-func backendConfig(base string) chatexport.Config {
+// examples/chatexport-backend at base, whose token post authenticates
+// with the client id and secret.
+func backendConfig(base, clientID, clientSecret string) chatexport.Config {
+	body, _ := json.Marshal(map[string]string{"grant_type": "client_credentials", "client_id": clientID, "client_secret": clientSecret})
 	return chatexport.Config{
 		TokenPost: &chatexport.Post{
 			URL: base + "/oauth/token", Headers: "Content-Type: application/json",
-			Body: `{"grant_type":"client_credentials","account":"$ClientsID"}`,
+			Body: strings.ReplaceAll(string(body), "$", "$$"), // a literal $ in a template is $$
 		},
 		ReportPost: chatexport.Post{
 			URL:     base + "/chat-reports",

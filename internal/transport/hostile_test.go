@@ -375,3 +375,15 @@ func TestCancelStopsAHangingCall(t *testing.T) {
 	assert.Less(t, time.Since(start), time.Second)
 	assert.False(t, strings.Contains(err.Error(), "REDACTED"), err.Error())
 }
+
+// A client without a base URL (the chat export's) sends the headers its
+// caller set, Authorization included, to the URL it was given.
+func TestAbsoluteClientKeepsCallersAuthorization(t *testing.T) {
+	var got string
+	srv := httptest.NewServer(http.HandlerFunc(func(_ http.ResponseWriter, r *http.Request) { got = r.Header.Get("Authorization") }))
+	defer srv.Close()
+	c := NewAbsolute(settings(t))
+	r := &Request{Method: http.MethodPost, URL: srv.URL + "/reports", Body: []byte("x"), Header: http.Header{"Authorization": {"Bearer from-template"}}}
+	require.NoError(t, c.Do(context.Background(), r, nil))
+	assert.Equal(t, "Bearer from-template", got)
+}

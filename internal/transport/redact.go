@@ -131,7 +131,8 @@ func (r *Redactor) rebuild() {
 		addForm(s)
 		esc := jsonEscape(s)
 		addForm(esc)
-		addForm(jsonEscape(esc)) // escaped JSON inside a JSON string
+		addForm(jsonEscape(esc))                    // escaped JSON inside a JSON string
+		addForm(strings.ReplaceAll(esc, "/", `\/`)) // PHP and Java escape "/" too
 		addForm(url.QueryEscape(s))
 		addForm(url.PathEscape(s))
 		addForm(base64.StdEncoding.EncodeToString([]byte(s)))

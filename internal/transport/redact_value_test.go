@@ -60,6 +60,9 @@ func TestSecretsRedactedByValue(t *testing.T) {
 		{"url-escaped", func(*http.Request, []byte) string { return "sig=" + url.QueryEscape(secret) }},
 		{"straddling the 4 KiB cut", func(*http.Request, []byte) string { return pad + secret + " tail" }},
 		{"base64", func(*http.Request, []byte) string { return base64.StdEncoding.EncodeToString([]byte(secret)) }},
+		{"php-escaped slash", func(*http.Request, []byte) string {
+			return `{"error":"` + strings.ReplaceAll(secret, "/", `\/`) + `"}`
+		}},
 	}
 	for _, src := range sources {
 		for _, form := range forms {

@@ -48,8 +48,10 @@ func (t *attempt) RoundTrip(req *http.Request) (*http.Response, error) {
 
 	var out *http.Request
 	switch {
-	case cs != nil && cs.prepared && req.URL.Host == cs.authHost:
-		out = req.WithContext(ctx) // Send has set User-Agent and credentials
+	case cs != nil && cs.prepared && (cs.authHost == "" || req.URL.Host == cs.authHost):
+		// Send has set User-Agent and credentials (a client without a base
+		// URL, the chat export's, sends only the headers its templates set)
+		out = req.WithContext(ctx)
 	case cs != nil && cs.prepared:
 		// A redirect to another host (net/http forwards Authorization to
 		// the same hostname on another port): never the credentials.
