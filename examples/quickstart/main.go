@@ -14,6 +14,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/contactkit/contactkit"
 	"github.com/contactkit/contactkit/acd"
 	"github.com/contactkit/contactkit/acd/acdtest"
 	"github.com/contactkit/contactkit/avaya"
@@ -69,7 +70,7 @@ func tour(ctx context.Context, out io.Writer) error {
 func tourACD(ctx context.Context, out io.Writer) error {
 	srv := acdtest.NewServer()
 	defer srv.Close()
-	c, err := acd.NewClient(srv.URL(), acd.WithToken(srv.Token))
+	c, err := acd.NewClient(srv.URL(), contactkit.StaticToken(srv.Token))
 	if err != nil {
 		return err
 	}
@@ -101,7 +102,7 @@ func tourACD(ctx context.Context, out io.Writer) error {
 func tourThulium(ctx context.Context, out io.Writer) error {
 	srv := thuliumtest.NewServer()
 	defer srv.Close()
-	c, err := thulium.NewClient(srv.URL(), thulium.WithBasicAuth(srv.User, srv.Password), thulium.WithLocation(time.UTC))
+	c, err := thulium.NewClient(srv.URL(), srv.Credentials(), thulium.WithLocation(time.UTC))
 	if err != nil {
 		return err
 	}
@@ -131,8 +132,8 @@ func tourSalesforce(ctx context.Context, out io.Writer) error {
 	srv := salesforcetest.NewServer()
 	defer srv.Close()
 	srv.Script(423, 423) // "locked": jtel, and the Sender, send again
-	s, err := salesforce.NewSender(srv.URL(), salesforce.WithToken(srv.Token),
-		salesforce.WithRetry(salesforce.RetryPolicy{MaxAttempts: 10, MinWait: 10 * time.Millisecond, MaxWait: 100 * time.Millisecond}))
+	s, err := salesforce.NewSender(srv.URL(), contactkit.StaticToken(srv.Token),
+		salesforce.WithRetry(contactkit.RetryPolicy{MaxAttempts: 10, MinWait: 10 * time.Millisecond, MaxWait: 100 * time.Millisecond}))
 	if err != nil {
 		return err
 	}
@@ -183,7 +184,7 @@ func tourChatExport(ctx context.Context, out io.Writer) error {
 func tourAvaya(ctx context.Context, out io.Writer) error {
 	srv := avayatest.NewServer()
 	defer srv.Close()
-	c, err := avaya.NewClient(srv.URL(), avaya.WithToken(srv.Token))
+	c, err := avaya.NewClient(srv.URL(), contactkit.StaticToken(srv.Token))
 	if err != nil {
 		return err
 	}
@@ -222,7 +223,7 @@ func tourRealtime(ctx context.Context, out io.Writer) error {
 	srv := avayatest.NewServer()
 	defer srv.Close()
 	srv.InitDelay(0)
-	c, err := avaya.NewClient(srv.URL(), avaya.WithToken(srv.Token))
+	c, err := avaya.NewClient(srv.URL(), contactkit.StaticToken(srv.Token))
 	if err != nil {
 		return err
 	}
