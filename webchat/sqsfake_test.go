@@ -3,7 +3,6 @@ package webchat_test
 import (
 	"encoding/json"
 	"fmt"
-	"net"
 	"net/http"
 	"net/http/httptest"
 	"sync"
@@ -12,6 +11,7 @@ import (
 
 	"github.com/stretchr/testify/require"
 
+	"github.com/contactkit/contactkit/internal/testtool"
 	"github.com/contactkit/contactkit/webchat"
 )
 
@@ -145,36 +145,7 @@ func (f *fakeSQS) receive() []map[string]string {
 }
 
 // silentServer accepts connections and never answers.
-func silentServer(t *testing.T) string {
-	t.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	require.NoError(t, err)
-	var mu sync.Mutex
-	var conns []net.Conn
-	done := make(chan struct{})
-	go func() {
-		defer close(done)
-		for {
-			c, err := ln.Accept()
-			if err != nil {
-				return
-			}
-			mu.Lock()
-			conns = append(conns, c)
-			mu.Unlock()
-		}
-	}()
-	t.Cleanup(func() {
-		_ = ln.Close()
-		<-done
-		mu.Lock()
-		defer mu.Unlock()
-		for _, c := range conns {
-			_ = c.Close()
-		}
-	})
-	return "http://" + ln.Addr().String()
-}
+func silentServer(t *testing.T) string { return testtool.SilentServer(t) }
 
 // newSQSClient is a web chat client for SQS tests (its base URL is not
 // called) with a short retry policy.
