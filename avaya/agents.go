@@ -2,9 +2,11 @@ package avaya
 
 import (
 	"context"
+	"fmt"
 	"net/http"
 	"strings"
 
+	"github.com/contactkit/contactkit"
 	"github.com/contactkit/contactkit/internal/transport"
 )
 
@@ -37,9 +39,14 @@ func (c *Client) AgentMapping(ctx context.Context) (map[string]string, error) {
 	return out, err
 }
 
+// validAgent refuses an empty agent id, and "." and "..", which a server
+// or proxy would resolve as path segments instead of sending them.
 func validAgent(id string) error {
-	if strings.TrimSpace(id) == "" {
-		return &ValidationError{Field: "AgentId", Reason: "is required: an extension (203), name and extension (Nate Thatcher(203)) or an alias"}
+	switch {
+	case strings.TrimSpace(id) == "":
+		return &contactkit.ValidationError{Field: "AgentId", Reason: "is required: an extension (203), name and extension (Nate Thatcher(203)) or an alias"}
+	case id == "." || id == "..":
+		return &contactkit.ValidationError{Field: "AgentId", Reason: fmt.Sprintf("%q is a path segment, not an agent id", id)}
 	}
 	return nil
 }

@@ -5,10 +5,17 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"io/fs"
+	"net/http"
 	"os"
 	"path/filepath"
+	"strconv"
+	"strings"
 	"sync"
 	"time"
+
+	"github.com/contactkit/contactkit"
+	"github.com/contactkit/contactkit/internal/transport"
 )
 
 // ArchiveOptions tune Archive.
@@ -47,10 +54,19 @@ type ArchiveResult struct {
 
 // Archive downloads every recording that started in [start, end] and has
 // audio into dir as {recording-key}.{format}. Each file is written to a
-// temporary name and renamed when complete, so a file that exists is
-// whole: a second run skips it and resumes where the first stopped.
-// Recordings fail one by one (their errors are in the result); a bad key
-// (401) or the cloud egress cap (509) stops the run, and so does ctx.
+// temporary name (.{recording-key}.{format}.part) and renamed only when
+// complete: its size must match the listing's size (and the answer's
+// Content-Length, when there is one), so a file that exists with the
+// listed size is whole, and a second run skips it and resumes where the
+// first stopped. A file of an earlier run whose size differs from the
+// listing's is downloaded again. A download broken off midway is resumed
+// with a Range request (If-Range with the server's ETag or Last-Modified)
+// when the server offers one, else started over, up to the client's
+// RetryPolicy.MaxAttempts tries spaced by its waits. Temporary files of
+// earlier runs are removed first: run one Archive per directory at a
+// time. Recordings fail one by one (their errors are in the result); a
+// bad key (401) or the cloud egress cap (509) stops the run, and so does
+// ctx.
 func (c *Client) Archive(ctx context.Context, start, end time.Time, dir string, opts ArchiveOptions) (*ArchiveResult, error) {
 	if opts.Format == "" {
 		opts.Format = SPX
@@ -64,21 +80,24 @@ func (c *Client) Archive(ctx context.Context, start, end time.Time, dir string, 
 	if err := os.MkdirAll(dir, 0o750); err != nil {
 		return nil, fmt.Errorf("contactkit: avaya: archive directory: %w", err)
 	}
+	if err := removeStaleParts(dir); err != nil {
+		return nil, fmt.Errorf("contactkit: avaya: archive directory: %w", err)
+	}
 	recs, err := c.Recordings(ctx, start, end)
 	if err != nil {
 		return nil, err
 	}
-	var keys []Key
+	var todo []Recording
 	for _, r := range recs {
 		if r.Status.HasAudio() {
-			keys = append(keys, r.Key)
+			todo = append(todo, r)
 		}
 	}
 
 	ctx, cancel := context.WithCancelCause(ctx)
 	defer cancel(nil)
 	res := &ArchiveResult{Errors: map[Key]error{}}
-	res.Total = len(keys)
+	res.Total = len(todo)
 	var mu sync.Mutex
 	report := func(k Key, n int64, skipped bool, err error) {
 		mu.Lock()
@@ -100,28 +119,28 @@ func (c *Client) Archive(ctx context.Context, start, end time.Time, dir string, 
 		}
 	}
 
-	work := make(chan Key)
+	work := make(chan Recording)
 	var wg sync.WaitGroup
 	for range opts.Concurrency {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			for k := range work {
-				n, skipped, err := c.archiveOne(ctx, k, dir, opts.Format)
+			for r := range work {
+				n, skipped, err := c.archiveOne(ctx, r, dir, opts.Format)
 				if err != nil && ctx.Err() != nil {
 					return // stopping: not this recording's failure
 				}
-				if errors.Is(err, ErrUnauthorized) || errors.Is(err, ErrEgressLimit) {
+				if errors.Is(err, contactkit.ErrUnauthorized) || errors.Is(err, contactkit.ErrEgressLimit) {
 					cancel(err)
 				}
-				report(k, n, skipped, err)
+				report(r.Key, n, skipped, err)
 			}
 		}()
 	}
 feed:
-	for _, k := range keys {
+	for _, r := range todo {
 		select {
-		case work <- k:
+		case work <- r:
 		case <-ctx.Done():
 			break feed
 		}
@@ -134,34 +153,195 @@ feed:
 	return res, nil
 }
 
-// archiveOne downloads one recording unless its file is already there.
-func (c *Client) archiveOne(ctx context.Context, k Key, dir string, format AudioFormat) (n int64, skipped bool, err error) {
+// partSuffix ends the name of a download in progress.
+const partSuffix = ".part"
+
+// removeStaleParts removes the temporary files earlier runs left behind
+// (killed, or out of disk): .{key}.{format}.part, and .{key}.part-* of
+// older versions. Only names holding a valid key are touched.
+func removeStaleParts(dir string) error {
+	entries, err := os.ReadDir(dir)
+	if err != nil {
+		return err
+	}
+	for _, e := range entries {
+		name := e.Name()
+		if e.IsDir() || !strings.HasPrefix(name, ".") {
+			continue
+		}
+		var key string
+		if i := strings.Index(name, ".part-"); i > 0 {
+			key = name[1:i]
+		} else if base, ok := strings.CutSuffix(name, partSuffix); ok {
+			key = strings.TrimSuffix(strings.TrimSuffix(base[1:], "."+string(SPX)), "."+string(WAV))
+		}
+		if key == "" || Key(key).Validate() != nil {
+			continue
+		}
+		if err := os.Remove(filepath.Join(dir, name)); err != nil && !errors.Is(err, fs.ErrNotExist) {
+			return err
+		}
+	}
+	return nil
+}
+
+// archiveOne downloads one recording unless its file is already there
+// with the listed size.
+func (c *Client) archiveOne(ctx context.Context, r Recording, dir string, format AudioFormat) (n int64, skipped bool, err error) {
+	k := r.Key
 	final := filepath.Join(dir, string(k)+"."+string(format))
-	if _, err := os.Stat(final); err == nil {
+	if fi, err := os.Stat(final); err == nil && fi.Mode().IsRegular() && (r.Size <= 0 || fi.Size() == r.Size) {
 		return 0, true, nil
 	}
-	audio, err := c.RecordingAudio(ctx, k, format)
+	part := filepath.Join(dir, "."+string(k)+"."+string(format)+partSuffix)
+	f, err := os.OpenFile(part, os.O_CREATE|os.O_TRUNC|os.O_WRONLY, 0o640)
 	if err != nil {
-		return 0, false, err
+		return 0, false, fmt.Errorf("contactkit: avaya: archiving %s: %w", k, err)
 	}
-	defer audio.Body.Close()
-	tmp, err := os.CreateTemp(dir, "."+string(k)+".part-*")
-	if err != nil {
-		return 0, false, err
-	}
-	n, err = io.Copy(tmp, audio.Body)
-	if err == nil && audio.Length >= 0 && n != audio.Length {
-		err = fmt.Errorf("got %d of %d bytes", n, audio.Length)
-	}
-	if cerr := tmp.Close(); err == nil {
+	d := download{c: c, key: k, format: format, f: f, want: r.Size}
+	err = d.run(ctx)
+	if cerr := f.Close(); err == nil {
 		err = cerr
 	}
 	if err == nil {
-		err = os.Rename(tmp.Name(), final)
+		err = os.Rename(part, final)
 	}
 	if err != nil {
-		_ = os.Remove(tmp.Name())
+		_ = os.Remove(part)
 		return 0, false, fmt.Errorf("contactkit: avaya: archiving %s: %w", k, err)
 	}
-	return n, false, nil
+	return d.have, false, nil
+}
+
+// errShort is a body that ended before the size the listing or the
+// server gave: it is resumed or fetched again, never kept.
+var errShort = errors.New("body ended early")
+
+// download is one recording's transfer into f, resumed across tries.
+type download struct {
+	c         *Client
+	key       Key
+	format    AudioFormat
+	f         *os.File
+	want      int64  // the listing's size; 0 or less: unknown
+	have      int64  // bytes in f
+	validator string // the server's strong ETag or Last-Modified, for If-Range
+}
+
+// run tries up to the client's MaxAttempts times; each try after the
+// first resumes (Range) when it can.
+func (d *download) run(ctx context.Context) error {
+	tries := max(d.c.t.Retry().MaxAttempts, 1)
+	for attempt := 0; ; attempt++ {
+		err := d.try(ctx)
+		if err == nil {
+			return nil
+		}
+		var apiErr *contactkit.APIError
+		if ctx.Err() != nil || errors.As(err, &apiErr) || attempt+1 >= tries || !resumable(err) {
+			return err
+		}
+		if err := d.c.t.Wait(ctx, attempt); err != nil {
+			return err
+		}
+	}
+}
+
+// resumable reports a failure worth another try: the body broke off or
+// came short. Size disagreements and local write errors are not.
+func resumable(err error) bool {
+	var pathErr *fs.PathError
+	return !errors.As(err, &pathErr) && !errors.Is(err, errSizeMismatch)
+}
+
+var errSizeMismatch = errors.New("size mismatch")
+
+func (d *download) try(ctx context.Context) error {
+	hdr := http.Header{"Accept": {"*/*"}}
+	if d.have > 0 && d.validator != "" {
+		hdr.Set("Range", "bytes="+strconv.FormatInt(d.have, 10)+"-")
+		hdr.Set("If-Range", d.validator)
+	}
+	resp, err := d.c.t.Send(ctx, &transport.Request{ //nolint:bodyclose // closed by CloseBody below
+		Method: http.MethodGet, Path: transport.Path("rest", "api", "v1", "recordings", string(d.key), "audio"),
+		Query: audioQuery(d.format), Idempotent: true, Endpoint: endpointAudio, Header: hdr,
+	})
+	if err != nil {
+		return err
+	}
+	defer transport.CloseBody(resp.Body)
+	var total int64 // the whole recording's size as the server gives it (-1: unknown)
+	if resp.StatusCode == http.StatusPartialContent {
+		from, size, ok := contentRange(resp.Header.Get("Content-Range"))
+		if !ok || from != d.have || hdr.Get("Range") == "" {
+			d.validator = ""
+			return fmt.Errorf("%w: unusable 206 answer (Content-Range %q) at byte %d", errShort, resp.Header.Get("Content-Range"), d.have)
+		}
+		total = size
+	} else {
+		// The whole body: a first try, a server without ranges, or a
+		// recording that changed (If-Range did not match). Start over.
+		if err := d.restart(); err != nil {
+			return err
+		}
+		total = resp.ContentLength
+	}
+	d.validator = validatorOf(resp.Header)
+	if total >= 0 && d.want > 0 && total != d.want {
+		return fmt.Errorf("%w: the server sends %d bytes, the listing says %d", errSizeMismatch, total, d.want)
+	}
+	expect := d.want
+	if expect <= 0 {
+		expect = total
+	}
+	n, err := io.Copy(d.f, resp.Body)
+	d.have += n
+	switch {
+	case err != nil:
+		return fmt.Errorf("%w after %d bytes: %w", errShort, d.have, err)
+	case expect >= 0 && d.have < expect:
+		return fmt.Errorf("%w: got %d of %d bytes", errShort, d.have, expect)
+	case expect >= 0 && d.have > expect:
+		return fmt.Errorf("%w: got %d bytes, expected %d", errSizeMismatch, d.have, expect)
+	}
+	return nil
+}
+
+// restart empties the file for a download from the first byte.
+func (d *download) restart() error {
+	d.have = 0
+	if err := d.f.Truncate(0); err != nil {
+		return err
+	}
+	_, err := d.f.Seek(0, io.SeekStart)
+	return err
+}
+
+// validatorOf is what If-Range may carry: a strong ETag, else
+// Last-Modified (RFC 9110 §13.1.5: a weak ETag must not be used).
+func validatorOf(h http.Header) string {
+	if et := h.Get("ETag"); et != "" && !strings.HasPrefix(et, "W/") {
+		return et
+	}
+	return h.Get("Last-Modified")
+}
+
+// contentRange reads "bytes first-last/size".
+func contentRange(v string) (first, size int64, ok bool) {
+	spec, found := strings.CutPrefix(v, "bytes ")
+	if !found {
+		return 0, 0, false
+	}
+	rng, total, found := strings.Cut(spec, "/")
+	a, b, found2 := strings.Cut(rng, "-")
+	if !found || !found2 {
+		return 0, 0, false
+	}
+	first, err1 := strconv.ParseInt(a, 10, 64)
+	last, err2 := strconv.ParseInt(b, 10, 64)
+	size, err3 := strconv.ParseInt(total, 10, 64)
+	if err1 != nil || err2 != nil || err3 != nil || first > last || last >= size {
+		return 0, 0, false
+	}
+	return first, size, true
 }

@@ -7,9 +7,13 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"net/http/httptest"
+	"strings"
 	"testing"
 	"time"
 
+	"github.com/coder/websocket"
+	"github.com/contactkit/contactkit"
 	"github.com/contactkit/contactkit/avaya"
 	"github.com/contactkit/contactkit/avaya/avayatest"
 	"github.com/contactkit/contactkit/internal/benchutil"
@@ -38,7 +42,7 @@ func BenchmarkStream1GiB(b *testing.B) {
 	srv := avayatest.NewServer()
 	defer srv.Close()
 	rec := srv.AddRecording("", time.Date(2024, 5, 6, 9, 0, 0, 0, time.UTC), gib, avaya.StatusSaved)
-	c, err := avaya.NewClient(srv.URL(), avaya.WithToken(srv.Token), avaya.WithHTTPClient(srv.Client()))
+	c, err := avaya.NewClient(srv.URL(), contactkit.StaticToken(srv.Token), avaya.WithHTTPClient(srv.Client()))
 	if err != nil {
 		b.Fatal(err)
 	}
@@ -86,7 +90,7 @@ func BenchmarkStream1GiB(b *testing.B) {
 func BenchmarkReportDecode(b *testing.B) {
 	srv := avayatest.NewServer()
 	defer srv.Close()
-	c, err := avaya.NewClient(srv.URL(), avaya.WithToken(srv.Token), avaya.WithHTTPClient(srv.Client()))
+	c, err := avaya.NewClient(srv.URL(), contactkit.StaticToken(srv.Token), avaya.WithHTTPClient(srv.Client()))
 	if err != nil {
 		b.Fatal(err)
 	}
@@ -192,4 +196,122 @@ func BenchmarkBoard10k(b *testing.B) {
 			}
 		}
 	})
+}
+
+// wsUpdates is a local websocket server that pushes n update messages (of
+// every value type, each key's times increasing) as fast as the socket
+// takes them, then waits for the client's close.
+func wsUpdates(b *testing.B, n int) *httptest.Server {
+	b.Helper()
+	base := time.Date(2024, 5, 6, 9, 0, 0, 0, time.FixedZone("", -6*3600))
+	msgs := make([][]byte, n)
+	for i := range msgs {
+		r := avaya.MetricResult{Key: avaya.MetricKey{MetricID: "K0FLAEB6", CategoryValue: fmt.Sprintf("Agent %d(%d)", i%50, 200+i%50)}}
+		at := base.Add(time.Duration(i) * time.Millisecond)
+		switch i % 5 {
+		case 0:
+			r.Value = avaya.MetricValue{Type: avaya.CountValue, LastUpdateTime: at, Count: int64(i)}
+		case 1:
+			r.Value = avaya.MetricValue{Type: avaya.BooleanValue, LastUpdateTime: at, Bool: i%2 == 0}
+		case 2:
+			r.Value = avaya.MetricValue{Type: avaya.StringValue, LastUpdateTime: at, String: "Talking"}
+		case 3:
+			r.Value = avaya.MetricValue{Type: avaya.DurationValue, LastUpdateTime: at, FinishedDuration: 20521, NumCountingUp: 2, NumCountingDown: 1}
+		case 4:
+			r.Value = avaya.MetricValue{Type: avaya.AverageDurationValue, LastUpdateTime: at, DurationSum: 20521, Count: 5, NumCountingUp: 2}
+		}
+		msgs[i], _ = json.Marshal(r)
+	}
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		conn, err := websocket.Accept(w, r, nil)
+		if err != nil {
+			return
+		}
+		defer conn.CloseNow()
+		ctx := r.Context()
+		for _, m := range msgs {
+			if conn.Write(ctx, websocket.MessageText, m) != nil {
+				return
+			}
+		}
+		for { // until the client's close frame, which Read answers
+			if _, _, err := conn.Read(ctx); err != nil {
+				return
+			}
+		}
+	}))
+	b.Cleanup(srv.Close)
+	return srv
+}
+
+// BenchmarkRealtimeEndToEnd measures updates per second through a local
+// websocket: Subscribe (handshake through the client's stack, decode,
+// stale filter, yield) beside a hand-written coder/websocket loop that
+// dials and decodes each message with encoding/json, into the same
+// avaya.MetricResult ("same-type") or into a plain wire struct ("plain").
+// Each reads 2,000 updates per connection and closes it with a close
+// frame; the ratio runs interleave SDK and baseline in the same run
+// (sdk/baseline is time per connection: below 1 is faster).
+func BenchmarkRealtimeEndToEnd(b *testing.B) {
+	const perConn = 2000
+	srv := wsUpdates(b, perConn)
+	c, err := avaya.NewClient(srv.URL, contactkit.StaticToken("bench-key"))
+	if err != nil {
+		b.Fatal(err)
+	}
+	ctx := context.Background()
+	opts := avaya.SubscribeOptions{NoSnapshot: true}
+	sdk := func() error {
+		n := 0
+		for _, err := range c.Subscribe(ctx, []string{"K0FLAEB6"}, opts) {
+			if err != nil {
+				return err
+			}
+			if n++; n == perConn {
+				break
+			}
+		}
+		return nil
+	}
+	wsURL := "ws" + strings.TrimPrefix(srv.URL, "http") + "/rest/api/v1/realtime-metric-subscription?id=K0FLAEB6&auth_token=bench-key"
+	// handWritten dials and decodes every message with decode.
+	handWritten := func(decode func([]byte) error) func() error {
+		return func() error {
+			conn, _, err := websocket.Dial(ctx, wsURL, nil) //nolint:bodyclose // the body is the connection
+			if err != nil {
+				return err
+			}
+			defer conn.CloseNow()
+			conn.SetReadLimit(1 << 20)
+			for range perConn {
+				_, data, err := conn.Read(ctx)
+				if err != nil {
+					return err
+				}
+				if err := decode(data); err != nil {
+					return err
+				}
+			}
+			return conn.Close(websocket.StatusNormalClosure, "")
+		}
+	}
+	// sameType decodes into the SDK's avaya.MetricResult with json.Unmarshal;
+	// plain into a wire struct without any conversion (the stricter one).
+	sameType := handWritten(func(data []byte) error {
+		var r avaya.MetricResult
+		return json.Unmarshal(data, &r)
+	})
+	plain := handWritten(func(data []byte) error {
+		var r plainResult
+		return json.Unmarshal(data, &r)
+	})
+	perSecond := func(b *testing.B, call func() error) {
+		benchutil.Loop(b, call)
+		b.ReportMetric(float64(b.N*perConn)/b.Elapsed().Seconds(), "updates/s")
+	}
+	b.Run("baseline-same-type", func(b *testing.B) { perSecond(b, sameType) })
+	b.Run("baseline-plain", func(b *testing.B) { perSecond(b, plain) })
+	b.Run("sdk", func(b *testing.B) { perSecond(b, sdk) })
+	b.Run("ratio-same-type", func(b *testing.B) { benchutil.Ratio(b, sdk, sameType) })
+	b.Run("ratio-plain", func(b *testing.B) { benchutil.Ratio(b, sdk, plain) })
 }

@@ -18,19 +18,20 @@ import (
 	"github.com/stretchr/testify/require"
 	"go.uber.org/goleak"
 
+	"github.com/contactkit/contactkit"
 	"github.com/contactkit/contactkit/avaya"
 	"github.com/contactkit/contactkit/avaya/avayatest"
 )
 
 func TestMain(m *testing.M) { goleak.VerifyTestMain(m) }
 
-var fast = avaya.WithRetry(avaya.RetryPolicy{MaxAttempts: 4, MinWait: time.Millisecond, MaxWait: 2 * time.Second})
+var fast = avaya.WithRetry(contactkit.RetryPolicy{MaxAttempts: 4, MinWait: time.Millisecond, MaxWait: 2 * time.Second})
 
 func newFake(t *testing.T, opts ...avaya.Option) (*avayatest.Server, *avaya.Client) {
 	t.Helper()
 	srv := avayatest.NewServer()
 	t.Cleanup(srv.Close)
-	c, err := avaya.NewClient(srv.URL(), append([]avaya.Option{avaya.WithToken(srv.Token), fast}, opts...)...)
+	c, err := avaya.NewClient(srv.URL(), contactkit.StaticToken(srv.Token), append([]avaya.Option{fast}, opts...)...)
 	require.NoError(t, err)
 	return srv, c
 }
@@ -67,7 +68,7 @@ func TestAudioValidationAndErrors(t *testing.T) {
 	srv, c := newFake(t)
 	ctx := context.Background()
 	_, err := c.RecordingAudio(ctx, avayatest.DocumentedRecording1, "mp3")
-	var ve *avaya.ValidationError
+	var ve *contactkit.ValidationError
 	require.ErrorAs(t, err, &ve)
 	assert.Equal(t, "format", ve.Field)
 	_, err = c.RecordingAudio(ctx, "not-a-key", avaya.WAV)
@@ -76,21 +77,21 @@ func TestAudioValidationAndErrors(t *testing.T) {
 
 	unknown := avaya.NewKey("99999999-9999-4999-8999-999999999999", time.Unix(1, 0))
 	_, err = c.RecordingAudio(ctx, unknown, avaya.WAV)
-	require.ErrorIs(t, err, avaya.ErrNotFound)
+	require.ErrorIs(t, err, contactkit.ErrNotFound)
 	assert.Contains(t, err.Error(), "An invalid recording key was provided.")
 
 	srv.Forbid(avayatest.DocumentedRecording2)
 	_, err = c.RecordingAudio(ctx, avayatest.DocumentedRecording2, avaya.WAV)
-	require.ErrorIs(t, err, avaya.ErrForbidden)
+	require.ErrorIs(t, err, contactkit.ErrForbidden)
 
-	bad, _ := avaya.NewClient(srv.URL(), avaya.WithToken("wrong"))
+	bad, _ := avaya.NewClient(srv.URL(), contactkit.StaticToken("wrong"))
 	_, err = bad.RecordingAudio(ctx, avayatest.DocumentedRecording1, avaya.WAV)
-	require.ErrorIs(t, err, avaya.ErrUnauthorized)
+	require.ErrorIs(t, err, contactkit.ErrUnauthorized)
 
 	srv.SetEgressCapReached(true)
 	before := len(srv.Requests())
 	_, err = c.RecordingAudio(ctx, avayatest.DocumentedRecording1, avaya.WAV)
-	require.ErrorIs(t, err, avaya.ErrEgressLimit)
+	require.ErrorIs(t, err, contactkit.ErrEgressLimit)
 	assert.Len(t, srv.Requests(), before+1, "509 is not retried")
 }
 
@@ -140,7 +141,7 @@ func TestCallAudioFallsBackBetweenPathForms(t *testing.T) {
 	srv.PathForms(avayatest.AlternativeForm)
 	unknown := avaya.NewKey("99999999-9999-4999-8999-999999999999", time.Unix(1, 0))
 	_, err := c.CallAudio(context.Background(), unknown, avaya.WAV)
-	require.ErrorIs(t, err, avaya.ErrNotFound)
+	require.ErrorIs(t, err, contactkit.ErrNotFound)
 	assert.Contains(t, err.Error(), "An invalid call key was provided.", "a 404 with a reason is the key, not the path")
 }
 
@@ -160,7 +161,7 @@ func TestRecordingsInTimeFrameBothForms(t *testing.T) {
 	}
 	_, c := newFake(t)
 	_, err := c.Recordings(context.Background(), time.Unix(10, 0), time.Unix(0, 0))
-	var ve *avaya.ValidationError
+	var ve *contactkit.ValidationError
 	require.ErrorAs(t, err, &ve)
 	_, err = c.Recordings(context.Background(), time.Time{}, time.Unix(0, 0))
 	require.ErrorAs(t, err, &ve)
@@ -184,7 +185,7 @@ func TestListenLinksAndCallRecordings(t *testing.T) {
 
 	srv.FailNext(1, 503)
 	_, err = c.RecordingListenLink(ctx, avayatest.DocumentedRecording1)
-	require.ErrorIs(t, err, avaya.ErrServer, "creating a link is not retried once sent")
+	require.ErrorIs(t, err, contactkit.ErrServer, "creating a link is not retried once sent")
 }
 
 func TestRunReportAndCachedReports(t *testing.T) {
@@ -204,9 +205,6 @@ func TestRunReportAndCachedReports(t *testing.T) {
 	assert.Equal(t, "json", body["format"])
 	assert.Contains(t, string(srv.Requests()[0].Body), `"start":"2019-09-09T00:00:00.000-06:00"`)
 
-	old := avaya.ReportPollWait
-	avaya.ReportPollWait = 5 * time.Millisecond
-	defer func() { avaya.ReportPollWait = old }()
 	srv.CacheNextReports(2)
 	srv.ResetRequests()
 	rep, err = c.RunReport(ctx, avayatest.AgentTalkingSummary, params...)
@@ -227,9 +225,9 @@ func TestRunReportAndCachedReports(t *testing.T) {
 	assert.Contains(t, string(readAll(t, csv)), "Agent1(200),4,6,4,14,3:31:13,0:30:10")
 
 	_, err = c.RunReport(ctx, avayatest.AgentTalkingSummary, avaya.PBXUsersParam("Rows (Agent)", "Forbidden(999)"))
-	require.ErrorIs(t, err, avaya.ErrForbidden)
+	require.ErrorIs(t, err, contactkit.ErrForbidden)
 	_, err = c.RunReport(ctx, "", params...)
-	var ve *avaya.ValidationError
+	var ve *contactkit.ValidationError
 	require.ErrorAs(t, err, &ve)
 	_, err = c.RunReport(ctx, avayatest.AgentTalkingSummary, avaya.RawParam("x", "CUSTOM", json.RawMessage(`{bad`)))
 	require.ErrorAs(t, err, &ve)
@@ -267,9 +265,9 @@ func TestAgentsStateMachine(t *testing.T) {
 	assert.Contains(t, paths, "POST /rest/api/v1/agents/Ada%20Lovelace%28203%29/active-recording/pause", "agent ids are path-escaped")
 
 	_, err = c.RecordingState(ctx, "Nobody(999)")
-	require.ErrorIs(t, err, avaya.ErrNotFound)
+	require.ErrorIs(t, err, contactkit.ErrNotFound)
 	_, err = c.PauseRecording(ctx, " ")
-	var ve *avaya.ValidationError
+	var ve *contactkit.ValidationError
 	require.ErrorAs(t, err, &ve)
 }
 
@@ -321,11 +319,11 @@ func TestArchiveFailuresAndStops(t *testing.T) {
 	require.NoError(t, err)
 	assert.Equal(t, 3, res.Downloaded)
 	assert.Equal(t, 1, res.Failed)
-	assert.ErrorIs(t, res.Errors[recs[1].Key], avaya.ErrNotFound)
+	assert.ErrorIs(t, res.Errors[recs[1].Key], contactkit.ErrNotFound)
 
 	srv.SetEgressCapReached(true)
 	_, err = c.Archive(context.Background(), base, base.Add(time.Hour), t.TempDir(), avaya.ArchiveOptions{})
-	require.ErrorIs(t, err, avaya.ErrEgressLimit, "the egress cap stops the run")
+	require.ErrorIs(t, err, contactkit.ErrEgressLimit, "the egress cap stops the run")
 
 	srv.SetEgressCapReached(false)
 	srv.SetDelay(200 * time.Millisecond)
@@ -334,7 +332,7 @@ func TestArchiveFailuresAndStops(t *testing.T) {
 	_, err = c.Archive(ctx, base, base.Add(time.Hour), t.TempDir(), avaya.ArchiveOptions{Concurrency: 1})
 	require.ErrorIs(t, err, context.DeadlineExceeded)
 	_, err = c.Archive(context.Background(), base, base.Add(time.Hour), t.TempDir(), avaya.ArchiveOptions{Format: "mp3"})
-	var ve *avaya.ValidationError
+	var ve *contactkit.ValidationError
 	require.ErrorAs(t, err, &ve)
 }
 
@@ -347,7 +345,7 @@ func TestWirePause(t *testing.T) {
 			got = r
 			return httpmock.NewStringResponse(200, `{"state": "PAUSED"}`), nil
 		})
-	c, err := avaya.NewClient("http://10.0.0.101:9080", avaya.WithToken("service-key"), avaya.WithHTTPClient(&http.Client{Transport: mt}))
+	c, err := avaya.NewClient("http://10.0.0.101:9080", contactkit.StaticToken("service-key"), avaya.WithHTTPClient(&http.Client{Transport: mt}))
 	require.NoError(t, err)
 	st, err := c.PauseRecording(context.Background(), "Nate Thatcher(203)")
 	require.NoError(t, err)
@@ -358,9 +356,13 @@ func TestWirePause(t *testing.T) {
 }
 
 func TestNewClientChecks(t *testing.T) {
-	_, err := avaya.NewClient("http://10.0.0.101:9080")
+	_, err := avaya.NewClient("http://10.0.0.101:9080", nil)
+	var ve *contactkit.ValidationError
+	require.ErrorAs(t, err, &ve)
+	assert.Equal(t, "key", ve.Field)
+	_, err = avaya.NewClient("http://10.0.0.101:9080", contactkit.StaticToken(""))
+	require.ErrorAs(t, err, &ve)
+	_, err = avaya.NewClient("10.0.0.101:9080", contactkit.StaticToken("k"))
 	require.Error(t, err)
-	_, err = avaya.NewClient("10.0.0.101:9080", avaya.WithToken("k"))
-	require.Error(t, err)
-	assert.False(t, errors.Is(err, avaya.ErrNotFound))
+	assert.False(t, errors.Is(err, contactkit.ErrNotFound))
 }

@@ -6,6 +6,7 @@ import (
 	"io"
 	"time"
 
+	"github.com/contactkit/contactkit"
 	"github.com/contactkit/contactkit/avaya"
 	"github.com/contactkit/contactkit/avaya/avayatest"
 )
@@ -16,7 +17,7 @@ import (
 func ExampleClient_RecordingAudio() {
 	srv := avayatest.NewServer()
 	defer srv.Close()
-	c, _ := avaya.NewClient(srv.URL(), avaya.WithToken(srv.Token))
+	c, _ := avaya.NewClient(srv.URL(), contactkit.StaticToken(srv.Token))
 
 	audio, err := c.RecordingAudio(context.Background(), avayatest.DocumentedRecording1, avaya.WAV)
 	if err != nil {
@@ -33,7 +34,7 @@ func ExampleClient_CallAudio() {
 	srv := avayatest.NewServer()
 	defer srv.Close()
 	srv.PathForms(avayatest.AlternativeForm) // a server with only /rest/api/v1/calls/{key}/audio
-	c, _ := avaya.NewClient(srv.URL(), avaya.WithToken(srv.Token))
+	c, _ := avaya.NewClient(srv.URL(), contactkit.StaticToken(srv.Token))
 
 	audio, err := c.CallAudio(context.Background(), avayatest.DocumentedCall, avaya.SPX)
 	if err != nil {
@@ -48,7 +49,7 @@ func ExampleClient_CallAudio() {
 func ExampleClient_RecordingListenLink() {
 	srv := avayatest.NewServer()
 	defer srv.Close()
-	c, _ := avaya.NewClient(srv.URL(), avaya.WithToken(srv.Token))
+	c, _ := avaya.NewClient(srv.URL(), contactkit.StaticToken(srv.Token))
 
 	link, err := c.RecordingListenLink(context.Background(), avayatest.DocumentedRecording1)
 	if err != nil {
@@ -62,7 +63,7 @@ func ExampleClient_RecordingListenLink() {
 func ExampleClient_CallRecordings() {
 	srv := avayatest.NewServer()
 	defer srv.Close()
-	c, _ := avaya.NewClient(srv.URL(), avaya.WithToken(srv.Token))
+	c, _ := avaya.NewClient(srv.URL(), contactkit.StaticToken(srv.Token))
 
 	recs, _ := c.CallRecordings(context.Background(), avayatest.DocumentedCall)
 	for _, r := range recs {
@@ -76,7 +77,7 @@ func ExampleClient_CallRecordings() {
 func ExampleClient_Recordings() {
 	srv := avayatest.NewServer()
 	defer srv.Close()
-	c, _ := avaya.NewClient(srv.URL(), avaya.WithToken(srv.Token))
+	c, _ := avaya.NewClient(srv.URL(), contactkit.StaticToken(srv.Token))
 
 	day := time.Date(2019, 9, 17, 0, 0, 0, 0, time.UTC)
 	recs, _ := c.Recordings(context.Background(), day, day.Add(24*time.Hour))
@@ -87,7 +88,7 @@ func ExampleClient_Recordings() {
 func ExampleClient_RunReport() {
 	srv := avayatest.NewServer()
 	defer srv.Close()
-	c, _ := avaya.NewClient(srv.URL(), avaya.WithToken(srv.Token))
+	c, _ := avaya.NewClient(srv.URL(), contactkit.StaticToken(srv.Token))
 
 	mdt := time.FixedZone("MDT", -6*60*60)
 	from := time.Date(2019, 9, 9, 0, 0, 0, 0, mdt)
@@ -113,7 +114,7 @@ func ExampleClient_RunReport() {
 func ExampleClient_PauseRecording() {
 	srv := avayatest.NewServer()
 	defer srv.Close()
-	c, _ := avaya.NewClient(srv.URL(), avaya.WithToken(srv.Token))
+	c, _ := avaya.NewClient(srv.URL(), contactkit.StaticToken(srv.Token))
 	ctx := context.Background()
 
 	state, _ := c.PauseRecording(ctx, "Nate Thatcher(123)") // while the card number is read out
@@ -128,7 +129,7 @@ func ExampleClient_PauseRecording() {
 func ExampleClient_AgentMapping() {
 	srv := avayatest.NewServer()
 	defer srv.Close()
-	c, _ := avaya.NewClient(srv.URL(), avaya.WithToken(srv.Token))
+	c, _ := avaya.NewClient(srv.URL(), contactkit.StaticToken(srv.Token))
 
 	m, _ := c.AgentMapping(context.Background())
 	fmt.Println(m["nthatcher"])
@@ -138,7 +139,7 @@ func ExampleClient_AgentMapping() {
 func ExampleClient_Archive() {
 	srv := avayatest.NewServer()
 	defer srv.Close()
-	c, _ := avaya.NewClient(srv.URL(), avaya.WithToken(srv.Token))
+	c, _ := avaya.NewClient(srv.URL(), contactkit.StaticToken(srv.Token))
 	dir, _ := osTempDir()
 	defer removeAll(dir)
 

@@ -56,6 +56,7 @@ func FuzzMetricValue(f *testing.F) {
 		`{"key":{"metricId":"K0FLAEB6"},"value":{"lastUpdateTime":"2019-10-01T10:17:56.496-06:00","count":206,"type":"COUNT"}}`,
 		`{"key":{"metricId":"K08ZIKVN","categoryValue":"John Doe(831)"},"value":{"type":"AVERAGE_DURATION","lastUpdateTime":"2018-09-24T13:17:35.661-06:00","durationSum":20521,"count":5,"numCountingUp":2,"numCountingDown":1}}`,
 		`{"value":{"type":"STRING","value":"x"}}`, `{"value":{"type":"NEW","x":[1]}}`, `{"value":{}}`,
+		`{"value":{"type":"COUNT","count":1,"trend":"up"}}`, `{"value":{"type":"STRING","value":"c:\\","extra":{"a":"\""}}}`,
 	} {
 		f.Add([]byte(s))
 	}
@@ -78,5 +79,10 @@ func FuzzMetricValue(f *testing.F) {
 		}
 		_, _ = r.Value.DurationAt(r.Value.LastUpdateTime)
 		_, _ = r.Value.AverageDurationAt(r.Value.LastUpdateTime)
+		// The hot path's cheap scan may only send more messages down the
+		// exact path, never miss an unknown field of a known type.
+		if dr, err := DecodeMetricResult(b); err == nil && dr.Value.Raw == nil && len(r.Value.Unknown) > 0 && len(dr.Value.Unknown) == 0 {
+			t.Fatalf("DecodeMetricResult lost unknown fields %v of %s", r.Value.Unknown, b)
+		}
 	})
 }

@@ -6,6 +6,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/contactkit/contactkit"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 )
@@ -123,7 +124,7 @@ func TestKeys(t *testing.T) {
 	assert.Equal(t, time.Date(2019, 9, 17, 21, 7, 22, 49e6, time.UTC), start)
 	assert.Equal(t, Key("89e08e9f-a2aa-4059-9f93-1f53e3719431-1568754442049"), NewKey(uuid, start))
 	for _, bad := range []string{"", "89e08e9f-a2aa-4059-9f93-1f53e3719431", "x-1", "89e08e9f-a2aa-4059-9f93-1f53e3719431-", "89e08e9f-a2aa-4059-9f93-1f53e3719431-99999999999999999999", "89e08e9f/a2aa-4059-9f93-1f53e3719431-1"} {
-		var ve *ValidationError
+		var ve *contactkit.ValidationError
 		_, _, err := ParseKey(bad)
 		assert.ErrorAs(t, err, &ve, bad)
 	}

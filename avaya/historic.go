@@ -11,7 +11,9 @@ import (
 	"strings"
 	"time"
 
+	"github.com/contactkit/contactkit"
 	"github.com/contactkit/contactkit/internal/transport"
+	"github.com/contactkit/contactkit/internal/wirejson"
 )
 
 // ReportFormat is the format a historic report is returned in. JSON is
@@ -77,11 +79,11 @@ func (r *ReportRequest) validate() error {
 	for i, p := range r.Parameters {
 		switch {
 		case strings.TrimSpace(p.Name) == "":
-			return &ValidationError{Field: fmt.Sprintf("parameters[%d].name", i), Reason: "is required"}
+			return &contactkit.ValidationError{Field: fmt.Sprintf("parameters[%d].name", i), Reason: "is required"}
 		case p.ValueType == "":
-			return &ValidationError{Field: fmt.Sprintf("parameters[%d].valueType", i), Reason: "is required"}
+			return &contactkit.ValidationError{Field: fmt.Sprintf("parameters[%d].valueType", i), Reason: "is required"}
 		case !json.Valid(p.Value):
-			return &ValidationError{Field: fmt.Sprintf("parameters[%d].value", i), Reason: "must be valid JSON"}
+			return &contactkit.ValidationError{Field: fmt.Sprintf("parameters[%d].value", i), Reason: "must be valid JSON"}
 		}
 	}
 	return nil
@@ -99,6 +101,10 @@ type Report struct {
 	SummaryItems []SummaryItem `json:"summaryItems"`
 	Rows         []Row         `json:"rows"`
 	Charts       Charts        `json:"charts"`
+	// Unknown holds fields this SDK does not declare (a newer server's
+	// additions); they are written back by MarshalJSON. So do the other
+	// report types.
+	Unknown wirejson.Unknown `json:"-"`
 }
 
 // Timeframe is the period a report covers; the times keep their offsets.
@@ -106,6 +112,8 @@ type Timeframe struct {
 	Type  string    `json:"type"`
 	Start time.Time `json:"start"`
 	End   time.Time `json:"end"`
+
+	Unknown wirejson.Unknown `json:"-"`
 }
 
 // ColumnFormat is how a column's values are to be read.
@@ -123,6 +131,8 @@ type Column struct {
 	Key    string       `json:"key"`
 	Title  string       `json:"title"`
 	Format ColumnFormat `json:"format"`
+
+	Unknown wirejson.Unknown `json:"-"`
 }
 
 // SummaryItem is one summary figure of the report.
@@ -131,24 +141,121 @@ type SummaryItem struct {
 	Value          Cell         `json:"value"`
 	FormattedValue string       `json:"formattedValue"`
 	Format         ColumnFormat `json:"format"`
+
+	Unknown wirejson.Unknown `json:"-"`
 }
 
 // Row is one report row: cells by column key.
 type Row struct {
 	Values map[string]CellValue `json:"values"`
+
+	Unknown wirejson.Unknown `json:"-"`
 }
 
 // CellValue is a cell with its formatted text, when the server sent one.
 type CellValue struct {
 	Value          Cell   `json:"value"`
 	FormattedValue string `json:"formattedValue,omitempty"`
+
+	Unknown wirejson.Unknown `json:"-"`
 }
 
 // Charts holds the report's charts as sent.
 type Charts struct {
 	Type string            `json:"type"`
 	Rows []json.RawMessage `json:"rows"`
+
+	Unknown wirejson.Unknown `json:"-"`
 }
+
+// The report types keep unknown fields through a decode and re-encode
+// (internal/wirejson): each is decoded through a method-less copy of
+// itself, and its Unknown merged back when encoded.
+type (
+	reportFields      Report
+	timeframeFields   Timeframe
+	columnFields      Column
+	summaryItemFields SummaryItem
+	rowFields         Row
+	cellValueFields   CellValue
+	chartsFields      Charts
+)
+
+// UnmarshalJSON decodes the report and keeps unknown fields.
+func (r *Report) UnmarshalJSON(b []byte) error {
+	u, err := wirejson.Split(b, (*reportFields)(r))
+	r.Unknown = u
+	return err
+}
+
+// MarshalJSON encodes the report with its unknown fields.
+func (r Report) MarshalJSON() ([]byte, error) { return wirejson.Merge(reportFields(r), r.Unknown) }
+
+// UnmarshalJSON decodes the timeframe and keeps unknown fields.
+func (t *Timeframe) UnmarshalJSON(b []byte) error {
+	u, err := wirejson.Split(b, (*timeframeFields)(t))
+	t.Unknown = u
+	return err
+}
+
+// MarshalJSON encodes the timeframe with its unknown fields.
+func (t Timeframe) MarshalJSON() ([]byte, error) {
+	return wirejson.Merge(timeframeFields(t), t.Unknown)
+}
+
+// UnmarshalJSON decodes the column and keeps unknown fields.
+func (c *Column) UnmarshalJSON(b []byte) error {
+	u, err := wirejson.Split(b, (*columnFields)(c))
+	c.Unknown = u
+	return err
+}
+
+// MarshalJSON encodes the column with its unknown fields.
+func (c Column) MarshalJSON() ([]byte, error) { return wirejson.Merge(columnFields(c), c.Unknown) }
+
+// UnmarshalJSON decodes the summary item and keeps unknown fields.
+func (s *SummaryItem) UnmarshalJSON(b []byte) error {
+	u, err := wirejson.Split(b, (*summaryItemFields)(s))
+	s.Unknown = u
+	return err
+}
+
+// MarshalJSON encodes the summary item with its unknown fields.
+func (s SummaryItem) MarshalJSON() ([]byte, error) {
+	return wirejson.Merge(summaryItemFields(s), s.Unknown)
+}
+
+// UnmarshalJSON decodes the row and keeps unknown fields.
+func (r *Row) UnmarshalJSON(b []byte) error {
+	u, err := wirejson.Split(b, (*rowFields)(r))
+	r.Unknown = u
+	return err
+}
+
+// MarshalJSON encodes the row with its unknown fields.
+func (r Row) MarshalJSON() ([]byte, error) { return wirejson.Merge(rowFields(r), r.Unknown) }
+
+// UnmarshalJSON decodes the cell and keeps unknown fields.
+func (c *CellValue) UnmarshalJSON(b []byte) error {
+	u, err := wirejson.Split(b, (*cellValueFields)(c))
+	c.Unknown = u
+	return err
+}
+
+// MarshalJSON encodes the cell with its unknown fields.
+func (c CellValue) MarshalJSON() ([]byte, error) {
+	return wirejson.Merge(cellValueFields(c), c.Unknown)
+}
+
+// UnmarshalJSON decodes the charts and keeps unknown fields.
+func (c *Charts) UnmarshalJSON(b []byte) error {
+	u, err := wirejson.Split(b, (*chartsFields)(c))
+	c.Unknown = u
+	return err
+}
+
+// MarshalJSON encodes the charts with their unknown fields.
+func (c Charts) MarshalJSON() ([]byte, error) { return wirejson.Merge(chartsFields(c), c.Unknown) }
 
 // Cell is a raw cell value: a number, a string, or anything else the
 // server sends, kept as JSON.
@@ -268,9 +375,10 @@ const endpointHistoric = "POST /rest/api/v1/historic-data/{historicDataKey}"
 
 // RunReport runs an API-enabled report (historicDataKey is its Report
 // UUID) and decodes the JSON answer. When the cloud edition answers 202
-// (the report timed out and was cached), the same request is sent again
-// with backoff until the report arrives or ctx ends. Running a report
-// changes nothing, so the call is retried like a read.
+// (the report timed out and was cached), the same request is sent again,
+// spaced by the client's RetryPolicy, until the report arrives, ctx ends,
+// or MaxPolls requests were answered 202 (a *NotReadyError). Running a
+// report changes nothing, so the call is retried like a read.
 //
 // API: POST /rest/api/v1/historic-data/{historicDataKey}
 func (c *Client) RunReport(ctx context.Context, historicDataKey string, params ...Parameter) (*Report, error) {
@@ -292,7 +400,7 @@ func (c *Client) RunReport(ctx context.Context, historicDataKey string, params .
 // API: POST /rest/api/v1/historic-data/{historicDataKey}
 func (c *Client) RunReportRaw(ctx context.Context, historicDataKey string, format ReportFormat, params ...Parameter) (*Stream, error) {
 	if format == "" {
-		return nil, &ValidationError{Field: "format", Reason: "is required"}
+		return nil, &contactkit.ValidationError{Field: "format", Reason: "is required"}
 	}
 	resp, err := c.runReport(ctx, historicDataKey, format, params) //nolint:bodyclose // the caller closes the Stream
 	if err != nil {
@@ -301,16 +409,12 @@ func (c *Client) RunReportRaw(ctx context.Context, historicDataKey string, forma
 	return &Stream{Body: resp.Body, ContentType: resp.Header.Get("Content-Type"), Length: resp.ContentLength}, nil
 }
 
-// ReportPollWait is the first wait before collecting a report the server
-// answered 202 for; it doubles up to ReportPollMaxWait.
-var (
-	ReportPollWait    = time.Second
-	ReportPollMaxWait = 30 * time.Second
-)
-
 func (c *Client) runReport(ctx context.Context, key string, format ReportFormat, params []Parameter) (*http.Response, error) {
-	if strings.TrimSpace(key) == "" {
-		return nil, &ValidationError{Field: "historicDataKey", Reason: "is required"}
+	switch {
+	case strings.TrimSpace(key) == "":
+		return nil, &contactkit.ValidationError{Field: "historicDataKey", Reason: "is required"}
+	case key == "." || key == "..":
+		return nil, &contactkit.ValidationError{Field: "historicDataKey", Reason: fmt.Sprintf("%q is a path segment, not a report UUID", key)}
 	}
 	body := ReportRequest{Format: format, Parameters: params}
 	if body.Parameters == nil {
@@ -323,8 +427,8 @@ func (c *Client) runReport(ctx context.Context, key string, format ReportFormat,
 		Method: http.MethodPost, Path: transport.Path("rest", "api", "v1", "historic-data", key), JSON: body,
 		Idempotent: true, Endpoint: endpointHistoric, Header: http.Header{"Accept": {"*/*"}},
 	}
-	wait := ReportPollWait
-	for {
+	start := time.Now()
+	for attempt := 0; ; attempt++ {
 		resp, err := c.t.Send(ctx, req)
 		if err != nil {
 			return nil, err
@@ -333,9 +437,11 @@ func (c *Client) runReport(ctx context.Context, key string, format ReportFormat,
 			return resp, nil
 		}
 		transport.CloseBody(resp.Body) // cached: collect it with the same request
-		if err := transport.Sleep(ctx, wait); err != nil {
+		if attempt+1 >= MaxPolls {
+			return nil, &NotReadyError{Endpoint: endpointHistoric, Polls: attempt + 1, Waited: time.Since(start)}
+		}
+		if err := c.t.Wait(ctx, attempt); err != nil {
 			return nil, fmt.Errorf("contactkit: avaya: waiting for a cached report: %w", err)
 		}
-		wait = min(wait*2, ReportPollMaxWait)
 	}
 }

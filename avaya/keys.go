@@ -5,6 +5,8 @@ import (
 	"regexp"
 	"strconv"
 	"time"
+
+	"github.com/contactkit/contactkit"
 )
 
 // Key is a recording key or call key: {uuid}-{startTime}, where startTime
@@ -18,11 +20,11 @@ var keyPattern = regexp.MustCompile(`^([0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]
 func ParseKey(s string) (uuid string, start time.Time, err error) {
 	m := keyPattern.FindStringSubmatch(s)
 	if m == nil {
-		return "", time.Time{}, &ValidationError{Field: "key", Reason: fmt.Sprintf("%q is not {uuid}-{epochMillis}", s)}
+		return "", time.Time{}, &contactkit.ValidationError{Field: "key", Reason: fmt.Sprintf("%q is not {uuid}-{epochMillis}", s)}
 	}
 	ms, err := strconv.ParseInt(m[2], 10, 64)
 	if err != nil {
-		return "", time.Time{}, &ValidationError{Field: "key", Reason: fmt.Sprintf("%q has a start time out of range", s)}
+		return "", time.Time{}, &contactkit.ValidationError{Field: "key", Reason: fmt.Sprintf("%q has a start time out of range", s)}
 	}
 	return m[1], time.UnixMilli(ms).UTC(), nil
 }

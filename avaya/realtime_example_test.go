@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"time"
 
+	"github.com/contactkit/contactkit"
 	"github.com/contactkit/contactkit/avaya"
 	"github.com/contactkit/contactkit/avaya/avayatest"
 )
@@ -13,7 +14,7 @@ import (
 func ExampleClient_Metrics() {
 	srv := avayatest.NewServer()
 	defer srv.Close()
-	c, _ := avaya.NewClient(srv.URL(), avaya.WithToken(srv.Token))
+	c, _ := avaya.NewClient(srv.URL(), contactkit.StaticToken(srv.Token))
 
 	ms, _ := c.Metrics(context.Background())
 	fmt.Println(ms[0].ID, ms[0].Name, ms[0].CategoryType)
@@ -23,7 +24,7 @@ func ExampleClient_Metrics() {
 func ExampleClient_MetricValues() {
 	srv := avayatest.NewServer()
 	defer srv.Close()
-	c, _ := avaya.NewClient(srv.URL(), avaya.WithToken(srv.Token))
+	c, _ := avaya.NewClient(srv.URL(), contactkit.StaticToken(srv.Token))
 	ctx := context.Background()
 
 	v, err := c.MetricValues(ctx, avayatest.MetricAgentAvailable) // first ask: still initializing (206)
@@ -51,7 +52,7 @@ func ExampleClient_Subscribe() {
 	srv := avayatest.NewServer()
 	defer srv.Close()
 	srv.InitDelay(0)
-	c, _ := avaya.NewClient(srv.URL(), avaya.WithToken(srv.Token))
+	c, _ := avaya.NewClient(srv.URL(), contactkit.StaticToken(srv.Token))
 
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()

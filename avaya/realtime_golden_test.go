@@ -110,7 +110,7 @@ func TestDurationFormulasDocumentedNumbers(t *testing.T) {
 	assert.Equal(t, time.Duration(20521+(2-1)*10_000)*time.Millisecond, got) // 30.521 s
 	avg, ok := a.Value.AverageDurationAt(at)
 	require.True(t, ok)
-	assert.Equal(t, time.Duration((20521+(2-1)*10_000)/5)*time.Millisecond, avg) // 6.104 s
+	assert.Equal(t, time.Duration(20521+(2-1)*10_000)*time.Millisecond/5, avg) // 6.1042 s, not cut to 6.104 s
 	got, ok = d.Value.DurationAt(d.Value.LastUpdateTime)
 	require.True(t, ok)
 	assert.Equal(t, 20521*time.Millisecond, got, "at lastUpdateTime only the finished part counts")
@@ -120,6 +120,23 @@ func TestDurationFormulasDocumentedNumbers(t *testing.T) {
 	assert.False(t, ok, "count 0: no value")
 	_, ok = a.Value.DurationAt(at)
 	assert.False(t, ok, "wrong type")
+}
+
+// Issue 12: AverageDurationAt cut every term to whole milliseconds, so
+// an average over a few calls, or 1.5 ms after lastUpdateTime, lost its
+// sub-millisecond part.
+func TestAverageDurationKeepsSubMillisecond(t *testing.T) {
+	base := time.Date(2024, 5, 6, 9, 0, 0, 0, time.UTC)
+	v := MetricValue{Type: AverageDurationValue, LastUpdateTime: base, DurationSum: 10, Count: 3}
+	avg, ok := v.AverageDurationAt(base)
+	require.True(t, ok)
+	assert.Equal(t, 10*time.Millisecond/3, avg, "10 ms over 3 calls is 3.333333 ms, not 3 ms")
+	v = MetricValue{Type: AverageDurationValue, LastUpdateTime: base, DurationSum: 0, Count: 1, NumCountingUp: 1}
+	avg, _ = v.AverageDurationAt(base.Add(1500 * time.Microsecond))
+	assert.Equal(t, 1500*time.Microsecond, avg)
+	v.Type = DurationValue
+	d, _ := v.DurationAt(base.Add(1500 * time.Microsecond))
+	assert.Equal(t, 1500*time.Microsecond, d)
 }
 
 // Property: the formulas are linear in time with slope (up − down).
@@ -138,8 +155,8 @@ func TestDurationFormulasProperties(t *testing.T) {
 		v.Type = AverageDurationValue
 		a1, ok := v.AverageDurationAt(base.Add(dt))
 		require.True(t, ok)
-		sum := v.DurationSum + (v.NumCountingUp-v.NumCountingDown)*dt.Milliseconds()
-		require.Equal(t, time.Duration(sum/v.Count)*time.Millisecond, a1)
+		sum := time.Duration(v.DurationSum)*time.Millisecond + time.Duration(v.NumCountingUp-v.NumCountingDown)*dt
+		require.Equal(t, sum/time.Duration(v.Count), a1)
 	}
 }
 

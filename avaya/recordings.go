@@ -8,9 +8,11 @@ import (
 	"net/http"
 	"net/url"
 	"strconv"
+	"strings"
 	"sync/atomic"
 	"time"
 
+	"github.com/contactkit/contactkit"
 	"github.com/contactkit/contactkit/internal/transport"
 )
 
@@ -25,7 +27,7 @@ const (
 
 func (f AudioFormat) validate() error {
 	if f != "" && f != SPX && f != WAV {
-		return &ValidationError{Field: "format", Reason: "must be avaya.SPX or avaya.WAV, not " + strconv.Quote(string(f))}
+		return &contactkit.ValidationError{Field: "format", Reason: "must be avaya.SPX or avaya.WAV, not " + strconv.Quote(string(f))}
 	}
 	return nil
 }
@@ -149,9 +151,11 @@ func (c *Client) RecordingAudio(ctx context.Context, key Key, format AudioFormat
 // CallAudio streams the audio of every recording of a call. The document
 // here prints GET /api/v1/recordings/{call-key}/audio, other versions of
 // the vendor's guide GET /rest/api/v1/calls/{call-key}/audio: the client
-// tries the printed form and, on a bare 404 (no error message: the
-// endpoint does not exist), the other; it then remembers which one the
-// server has.
+// tries the printed form and, on a 404 that names no reason (an empty
+// body, or a web framework's generic {"status":404,"error":"Not Found",
+// "path":...}: the endpoint does not exist), the other; it then remembers
+// which one the server has. A 404 with a message of the server's own
+// ("An invalid call key was provided.") is returned as is.
 //
 // API: GET /api/v1/recordings/{call-key}/audio?format={format}
 func (c *Client) CallAudio(ctx context.Context, key Key, format AudioFormat) (*Stream, error) {
@@ -201,11 +205,31 @@ func (c *Client) sendEitherForm(ctx context.Context, form *atomic.Int32, documen
 	return resp, nil
 }
 
-// bare404 reports a 404 without an error message: no such endpoint,
-// rather than no such key.
+// bare404 reports a 404 that says "no such endpoint" rather than "no such
+// key": one whose body carries no message of its own. That is an empty
+// body, or a web framework's generic error such as Spring Boot's
+// {"timestamp":...,"status":404,"error":"Not Found","path":"/api/v1/..."},
+// whose only message is the status text itself (or Spring's "No message
+// available"). A 404 carrying any other message ("An invalid call key was
+// provided.", "Recording not found") is the server's answer about the key
+// and is returned as is.
 func bare404(err error) bool {
-	var apiErr *APIError
-	return errors.As(err, &apiErr) && apiErr.StatusCode == http.StatusNotFound && apiErr.Message == ""
+	var apiErr *contactkit.APIError
+	if !errors.As(err, &apiErr) || apiErr.StatusCode != http.StatusNotFound {
+		return false
+	}
+	for _, d := range apiErr.Details {
+		if !genericMessage(d.Message) {
+			return false
+		}
+	}
+	return true // Message is made of the Details: empty, or all generic
+}
+
+// genericMessage reports a message that only restates a 404.
+func genericMessage(m string) bool {
+	m = strings.TrimSpace(m)
+	return m == "" || strings.EqualFold(m, http.StatusText(http.StatusNotFound)) || strings.EqualFold(m, "No message available")
 }
 
 type listenLinkBody struct {
@@ -219,7 +243,7 @@ func (c *Client) listenLink(ctx context.Context, req *transport.Request) (*url.U
 	}
 	u, err := url.Parse(out.ListenLink)
 	if err != nil || !u.IsAbs() {
-		return nil, &DecodeError{Endpoint: req.Endpoint, Err: errors.New("listenLink is not an absolute URL")}
+		return nil, &contactkit.DecodeError{Endpoint: req.Endpoint, Err: errors.New("listenLink is not an absolute URL")}
 	}
 	return u, nil
 }
@@ -276,9 +300,9 @@ func (c *Client) CallRecordings(ctx context.Context, key Key) ([]Recording, erro
 func (c *Client) Recordings(ctx context.Context, start, end time.Time) ([]Recording, error) {
 	switch {
 	case start.IsZero() || end.IsZero():
-		return nil, &ValidationError{Field: "startTime", Reason: "start and end are required"}
+		return nil, &contactkit.ValidationError{Field: "startTime", Reason: "start and end are required"}
 	case end.Before(start):
-		return nil, &ValidationError{Field: "endTime", Reason: "must not be before startTime"}
+		return nil, &contactkit.ValidationError{Field: "endTime", Reason: "must not be before startTime"}
 	}
 	var q transport.Query
 	q.AddInt("startTime", start.UnixMilli())

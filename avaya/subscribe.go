@@ -13,6 +13,7 @@ import (
 
 	"github.com/coder/websocket"
 
+	"github.com/contactkit/contactkit"
 	"github.com/contactkit/contactkit/internal/transport"
 )
 
@@ -38,15 +39,14 @@ func (s ConnState) String() string {
 	return [...]string{"connecting", "connected", "disconnected"}[s]
 }
 
-// SubscribeOptions tune a subscription. The zero value is usable.
+// SubscribeOptions tune a subscription. The zero value is usable. The
+// waits before redialling a lost connection follow the client's
+// RetryPolicy (WithRetry): MinWait doubling up to MaxWait, with jitter.
 type SubscribeOptions struct {
 	// PingInterval is how often the connection is checked (15 s); the
 	// protocol has no heartbeat, so a silent server is noticed by a ping
 	// not answered within PingTimeout (5 s).
 	PingInterval, PingTimeout time.Duration
-	// MinBackoff and MaxBackoff bound the jittered wait before redialling
-	// (500 ms, 30 s).
-	MinBackoff, MaxBackoff time.Duration
 	// NoSnapshot skips polling the current values after each connect.
 	NoSnapshot bool
 	// OnState, if set, is told about every connection change.
@@ -60,28 +60,29 @@ func (o *SubscribeOptions) defaults() {
 	if o.PingTimeout <= 0 {
 		o.PingTimeout = 5 * time.Second
 	}
-	if o.MinBackoff <= 0 {
-		o.MinBackoff = 500 * time.Millisecond
-	}
-	if o.MaxBackoff < o.MinBackoff {
-		o.MaxBackoff = max(30*time.Second, o.MinBackoff)
-	}
 }
 
-// errTerminal marks errors a redial cannot mend (a rejected handshake).
+// terminalError marks errors a redial cannot mend (a rejected handshake).
 type terminalError struct{ error }
 
 func (e terminalError) Unwrap() error { return e.error }
 
+const endpointSubscription = "GET /rest/api/v1/realtime-metric-subscription"
+
 // Subscribe receives realtime updates for the metrics over the websocket
 // (ws:// or wss:// after the base URL's scheme), with the service user key
 // as the auth_token query parameter, which never appears in an error or
-// log. After every connect it polls the current values and yields them as
-// a snapshot; updates older than what was already yielded for a key are
-// dropped. A dropped or silent connection is redialled with backoff and
-// jitter. A rejected handshake (400, 401, 403) is yielded as an error and
-// ends the subscription, and so does ctx (its error comes last). Breaking
-// out of the loop closes the socket; no goroutine is left behind.
+// log. The handshake goes through the client's HTTP stack: WithHTTPClient,
+// WithUserAgent, WithLogger, WithTransportWrapper and WithResponseTimeout
+// (for the handshake's answer) apply. After every connect it polls the
+// current values and yields them as a snapshot; updates older than what
+// was already yielded for a key are dropped. A dropped or silent
+// connection is redialled, spaced by the client's RetryPolicy. A rejected
+// handshake (400, 401, 403) is yielded as an error and ends the
+// subscription. When ctx ends, at any step, ctx's error is yielded last.
+// Breaking out of the loop, or ctx ending, closes the socket with a close
+// frame (1000, normal closure), waiting for the server's answer at most
+// PingTimeout (up to 1 s); no goroutine is left behind.
 //
 // API: ws://{server}/rest/api/v1/realtime-metric-subscription?id={MetricId}&auth_token={key}
 func (c *Client) Subscribe(ctx context.Context, ids []string, opts SubscribeOptions) iter.Seq2[Update, error] {
@@ -99,16 +100,19 @@ func (c *Client) Subscribe(ctx context.Context, ids []string, opts SubscribeOpti
 		}
 		for attempt := 0; ; attempt++ {
 			if attempt > 0 {
-				if err := transport.Sleep(ctx, transport.Backoff(opts.MinBackoff, opts.MaxBackoff, attempt-1)); err != nil {
+				if err := c.t.Wait(ctx, attempt-1); err != nil {
 					yield(Update{}, err)
 					return
 				}
 			}
 			state(Connecting, nil)
-			conn, err := c.dialSubscription(ctx, ids)
+			conn, err := c.dialSubscription(ctx, ids, opts.closeGrace())
 			var term terminalError
 			switch {
 			case ctx.Err() != nil:
+				if conn != nil {
+					conn.close()
+				}
 				yield(Update{}, ctx.Err())
 				return
 			case errors.As(err, &term):
@@ -130,8 +134,8 @@ func (c *Client) Subscribe(ctx context.Context, ids []string, opts SubscribeOpti
 }
 
 // SubscribeFunc is Subscribe with a callback: fn gets every update; its
-// error ends the subscription and is returned. It returns ctx's error when
-// ctx ends.
+// error ends the subscription and is returned. When ctx ends it returns
+// ctx's error, whatever the subscription was doing; it never returns nil.
 func (c *Client) SubscribeFunc(ctx context.Context, ids []string, opts SubscribeOptions, fn func(Update) error) error {
 	for u, err := range c.Subscribe(ctx, ids, opts) {
 		if err != nil {
@@ -141,31 +145,56 @@ func (c *Client) SubscribeFunc(ctx context.Context, ids []string, opts Subscribe
 			return err
 		}
 	}
-	return nil
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	return errors.New("contactkit: avaya: subscription ended") // not reached: Subscribe ends only by an error
 }
 
 // serve runs one connection: the snapshot, then the updates, with a pinger
-// beside them. stop is true when the subscription must end.
-func (c *Client) serve(ctx context.Context, conn *websocket.Conn, ids []string, opts SubscribeOptions, seen *Board, yield func(Update, error) bool) (stop bool, err error) {
+// beside them. stop is true when the subscription must end (ctx ended,
+// the consumer stopped, or the snapshot was refused); it has then yielded
+// whatever error ends it.
+//
+// The reads use a context that is never cancelled: coder/websocket then
+// skips its per-read cancellation watch, which is most of the cost of a
+// small message. ctx ending closes the socket instead (context.AfterFunc),
+// which ends the blocked read.
+func (c *Client) serve(ctx context.Context, conn *subscription, ids []string, opts SubscribeOptions, seen *Board, yield func(Update, error) bool) (stop bool, err error) {
 	connCtx, cancel := context.WithCancel(ctx)
 	var wg sync.WaitGroup
+	closed := make(chan struct{})
+	stopClose := context.AfterFunc(ctx, func() {
+		defer close(closed)
+		conn.close()
+	})
 	defer func() {
 		cancel()
-		_ = conn.CloseNow()
-		wg.Wait()
+		wg.Wait() // the pinger is done before the close handshake starts
+		if stopClose() {
+			// ctx still live: the consumer stopped or the connection was
+			// lost; say goodbye properly (a lost one is closed already).
+			conn.close()
+		} else {
+			<-closed
+		}
 	}()
 	wg.Add(1)
 	go func() {
 		defer wg.Done()
-		keepAlive(connCtx, conn, opts.PingInterval, opts.PingTimeout)
+		keepAlive(connCtx, conn.Conn, opts.PingInterval, opts.PingTimeout)
 	}()
+	ended := func() (bool, error) {
+		yield(Update{}, ctx.Err())
+		return true, ctx.Err()
+	}
 
 	if !opts.NoSnapshot {
 		vals, err := c.MetricValues(connCtx, ids...)
-		var apiErr *APIError
+		var apiErr *contactkit.APIError
 		switch {
 		case ctx.Err() != nil:
-			return true, ctx.Err()
+			return ended()
 		case errors.As(err, &apiErr) && (apiErr.StatusCode == http.StatusUnauthorized || apiErr.StatusCode == http.StatusForbidden):
 			yield(Update{}, err)
 			return true, err
@@ -174,17 +203,20 @@ func (c *Client) serve(ctx context.Context, conn *websocket.Conn, ids []string, 
 				if seen.Apply(r) && !yield(Update{MetricResult: r, Snapshot: true}, nil) {
 					return true, nil
 				}
+				if ctx.Err() != nil {
+					return ended()
+				}
 			}
 		}
 	}
+	read := context.Background()
 	for {
-		_, data, err := conn.Read(connCtx)
+		_, data, err := conn.Read(read)
 		if err != nil {
 			if ctx.Err() != nil {
-				yield(Update{}, ctx.Err())
-				return true, ctx.Err()
+				return ended()
 			}
-			return false, fmt.Errorf("contactkit: avaya: subscription connection lost: %w", err)
+			return false, fmt.Errorf("contactkit: avaya: subscription connection lost: %w", c.t.Redactor().Error(err))
 		}
 		r, err := DecodeMetricResult(data)
 		if err != nil {
@@ -211,16 +243,38 @@ func keepAlive(ctx context.Context, conn *websocket.Conn, every, timeout time.Du
 		err := conn.Ping(pctx)
 		cancel()
 		if err != nil {
-			_ = conn.CloseNow()
+			if ctx.Err() == nil {
+				_ = conn.CloseNow()
+			}
 			return
 		}
 	}
 }
 
-// dialSubscription opens the websocket. Its errors carry the URL with the
-// auth_token redacted; a 4xx handshake answer is terminal.
-func (c *Client) dialSubscription(ctx context.Context, ids []string) (*websocket.Conn, error) {
-	tok, ok, err := transport.BearerTokenOf(ctx, c.t.Settings().Auth)
+// subscription is an open websocket and the connection under it.
+type subscription struct {
+	*websocket.Conn
+	raw   io.Closer     // the upgraded connection: closing it ends any wait
+	grace time.Duration // how long the close handshake may take
+}
+
+// close sends a close frame (1000) and waits for the server's answer, but
+// no longer than grace: a server that does not answer is cut off (the
+// library alone would wait 5 s).
+func (s *subscription) close() {
+	t := time.AfterFunc(s.grace, func() { _ = s.raw.Close() })
+	defer t.Stop()
+	_ = s.Close(websocket.StatusNormalClosure, "") // the websocket.Conn's
+}
+
+// closeGrace bounds the close handshake: PingTimeout, at most 1 s.
+func (o *SubscribeOptions) closeGrace() time.Duration { return min(o.PingTimeout, time.Second) }
+
+// dialSubscription opens the websocket through the client's HTTP stack.
+// Its errors carry the URL with the auth_token redacted; a 4xx handshake
+// answer other than 429 is terminal.
+func (c *Client) dialSubscription(ctx context.Context, ids []string, grace time.Duration) (*subscription, error) {
+	tok, ok, err := c.t.BearerToken(ctx)
 	if err != nil {
 		return nil, terminalError{err}
 	}
@@ -235,21 +289,42 @@ func (c *Client) dialSubscription(ctx context.Context, ids []string) (*websocket
 	q.Add("auth_token", tok)
 	u.RawQuery = q.Encode()
 
-	opts := &websocket.DialOptions{HTTPClient: c.t.Settings().HTTPClient, HTTPHeader: http.Header{"User-Agent": {"contactkit/" + transport.Version}}}
+	dctx := c.t.CallContext(ctx, endpointSubscription, true)
 	// The handshake response needs no closing: on success its body is the
 	// connection, on failure coder/websocket has already read it.
-	conn, resp, err := websocket.Dial(ctx, u.String(), opts) //nolint:bodyclose // see above
+	hc := *c.t.HTTPClient() // the client's whole stack, with the upgraded connection noted on top
+	upgraded := &upgradeCapture{next: hc.Transport}
+	hc.Transport = upgraded
+	conn, resp, err := websocket.Dial(dctx, u.String(), &websocket.DialOptions{HTTPClient: &hc}) //nolint:bodyclose // see above
 	if err != nil {
-		redacted := transport.RedactURL(u)
 		if resp != nil && resp.StatusCode >= 400 && resp.StatusCode < 500 && resp.StatusCode != http.StatusTooManyRequests {
 			var body []byte
 			if resp.Body != nil {
 				body, _ = io.ReadAll(io.LimitReader(resp.Body, 1024))
 			}
-			return nil, terminalError{transport.NewAPIError(http.MethodGet, redacted, resp.StatusCode, resp.Header, body)}
+			return nil, terminalError{transport.NewAPIError(c.t.Redactor(), http.MethodGet, u, resp.StatusCode, resp.Header, body)}
 		}
-		return nil, fmt.Errorf("contactkit: avaya: dialling %s: %s", redacted, transport.RedactText(strings.ReplaceAll(err.Error(), tok, transport.Redacted)))
+		return nil, fmt.Errorf("contactkit: avaya: dialling %s: %w", c.t.Redactor().URL(u), c.t.Redactor().Error(err))
 	}
 	conn.SetReadLimit(1 << 20)
-	return conn, nil
+	if upgraded.body == nil { // not reached: a websocket is always a 101 answer
+		upgraded.body = io.NopCloser(nil)
+	}
+	return &subscription{Conn: conn, raw: upgraded.body, grace: grace}, nil
+}
+
+// upgradeCapture notes the body of a 101 answer, the upgraded connection,
+// which coder/websocket does not hand back; closing it ends a close
+// handshake that a dead server would make wait.
+type upgradeCapture struct {
+	next http.RoundTripper
+	body io.Closer
+}
+
+func (u *upgradeCapture) RoundTrip(r *http.Request) (*http.Response, error) {
+	resp, err := u.next.RoundTrip(r)
+	if err == nil && resp.StatusCode == http.StatusSwitchingProtocols {
+		u.body = resp.Body
+	}
+	return resp, err
 }

@@ -1,6 +1,7 @@
 package avayatest
 
 import (
+	"encoding/binary"
 	"hash/fnv"
 	"io"
 
@@ -16,25 +17,42 @@ func AudioReader(key avaya.Key, size int64) io.Reader {
 	return io.LimitReader(&noise{state: h.Sum64() | 1}, size)
 }
 
-// noise is a xorshift byte stream: cheap enough to serve gigabytes.
-type noise struct{ state uint64 }
+// noise is a xorshift byte stream: cheap enough to serve gigabytes. Each
+// step makes 8 bytes; the bytes are the same however the stream is read
+// (in any chunk sizes), so a range served from an offset matches the
+// whole body.
+type noise struct {
+	state uint64
+	word  [8]byte
+	left  int // bytes of word not yet read
+}
+
+func (n *noise) step() {
+	x := n.state
+	x ^= x << 13
+	x ^= x >> 7
+	x ^= x << 17
+	n.state = x
+}
 
 func (n *noise) Read(p []byte) (int, error) {
-	x := n.state
 	i := 0
+	for ; i < len(p) && n.left > 0; i++ {
+		p[i] = n.word[8-n.left]
+		n.left--
+	}
 	for ; i+8 <= len(p); i += 8 {
-		x ^= x << 13
-		x ^= x >> 7
-		x ^= x << 17
-		p[i], p[i+1], p[i+2], p[i+3] = byte(x), byte(x>>8), byte(x>>16), byte(x>>24)
-		p[i+4], p[i+5], p[i+6], p[i+7] = byte(x>>32), byte(x>>40), byte(x>>48), byte(x>>56)
+		n.step()
+		binary.LittleEndian.PutUint64(p[i:], n.state)
 	}
-	for ; i < len(p); i++ {
-		x ^= x << 13
-		x ^= x >> 7
-		x ^= x << 17
-		p[i] = byte(x)
+	if i < len(p) {
+		n.step()
+		binary.LittleEndian.PutUint64(n.word[:], n.state)
+		n.left = 8
+		for ; i < len(p); i++ {
+			p[i] = n.word[8-n.left]
+			n.left--
+		}
 	}
-	n.state = x
 	return len(p), nil
 }

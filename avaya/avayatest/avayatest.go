@@ -3,28 +3,33 @@
 // simulated call centre whose counts and durations change every step,
 // values that initialize on first request (206, or 400 with the body),
 // and a metric subscription websocket that can be told to drop or go
-// silent.
+// silent, and that records how each subscription was closed.
 //
 // It serves recordings whose audio is generated on the fly (a test can
-// stream gigabytes without anyone holding them), listen links, call
-// recordings, the time-frame listing, the documented "Agent Talking
-// Summary" report, the agent mapping and a per-agent recording state
-// machine, behind Bearer checks. Errors follow the document: 400 for a bad
-// format, 401, 403, 404 with a message for an unknown key or agent, and an
-// empty 404 for an endpoint it does not have. Knobs: which path forms it
-// serves (PathForms), the cloud edition's audio rate limit (LimitAudio,
-// 429 with Retry-After), the egress cap (SetEgressCapReached, 509), cached
-// reports (CacheNextReports, 202), plus the shared Inject/FailNext/
-// SetDelay and the request log.
+// stream gigabytes without anyone holding them), with an ETag and HTTP
+// Range support (206, If-Range), listen links, call recordings, the
+// time-frame listing, the documented "Agent Talking Summary" report, the
+// agent mapping and a per-agent recording state machine, behind Bearer
+// checks. Errors follow the document: 400 for a bad format, 401, 403, 404
+// with a message for an unknown key or agent, and an empty 404 for an
+// endpoint it does not have. Knobs: which path forms it serves
+// (PathForms) and how it answers the missing one (FrameworkNotFound), the
+// cloud edition's audio rate limit (LimitAudio, 429 with Retry-After),
+// the egress cap (SetEgressCapReached, 509), cached reports
+// (CacheNextReports, 202), audio bodies cut short without Content-Length
+// (CutAudio), no Range support (IgnoreRange), plus the shared Inject/
+// FailNext/SetDelay and the request log.
 package avayatest
 
 import (
 	"fmt"
+	"hash/fnv"
 	"io"
 	"net/http"
 	"net/http/httptest"
 	"sort"
 	"strconv"
+	"strings"
 	"sync"
 	"time"
 
@@ -91,6 +96,9 @@ type Server struct {
 	rt         *realtime
 	cacheNext  int
 	nextUUID   int
+	cutNext    int
+	noRange    bool
+	framework  bool
 }
 
 // NewServer starts a fake server holding the document's call with its two
@@ -128,7 +136,7 @@ func NewServer() *Server {
 	mux.HandleFunc("GET /rest/api/v1/realtime/metrics", s.metricsList)
 	mux.HandleFunc("GET /rest/api/v1/realtime/metrics/values", s.metricValues)
 	mux.HandleFunc("GET /rest/api/v1/realtime-metric-subscription", s.subscribe)
-	mux.HandleFunc("/", func(w http.ResponseWriter, _ *http.Request) { w.WriteHeader(http.StatusNotFound) })
+	mux.HandleFunc("/", s.noEndpoint)
 	s.srv = httptest.NewServer(s.Handler(s.authorized(mux)))
 	return s
 }
@@ -220,6 +228,50 @@ func (s *Server) CacheNextReports(n int) {
 	s.cacheNext = n
 }
 
+// CutAudio makes the next n audio answers stop halfway through their body
+// without having sent a Content-Length: the header says nothing of the
+// size and the connection is closed after the half, so the body looks
+// complete to a client that trusts the connection's end.
+func (s *Server) CutAudio(n int) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.cutNext = n
+}
+
+// IgnoreRange(true) makes audio answers ignore Range requests (always 200
+// with the whole body, no Accept-Ranges), as servers without range
+// support do. By default audio is served with an ETag and Range requests
+// are answered 206, honouring If-Range.
+func (s *Server) IgnoreRange(ignore bool) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.noRange = ignore
+}
+
+// FrameworkNotFound(true) makes endpoints the server does not have answer
+// 404 with the web framework's generic error body,
+// {"timestamp":...,"status":404,"error":"Not Found","path":...}, as a
+// Spring Boot server does, instead of an empty 404.
+func (s *Server) FrameworkNotFound(on bool) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.framework = on
+}
+
+// noEndpoint answers a path the server does not have.
+func (s *Server) noEndpoint(w http.ResponseWriter, r *http.Request) {
+	s.mu.Lock()
+	framework := s.framework
+	s.mu.Unlock()
+	if !framework {
+		w.WriteHeader(http.StatusNotFound)
+		return
+	}
+	fakeserver.WriteJSON(w, http.StatusNotFound, map[string]any{
+		"timestamp": time.Now().UTC().Format("2006-01-02T15:04:05.000+00:00"), "status": 404, "error": "Not Found", "path": r.URL.Path,
+	})
+}
+
 // Agents returns a copy of the agents and their states.
 func (s *Server) Agents() []Agent {
 	s.mu.Lock()
@@ -309,24 +361,93 @@ func (s *Server) writeAudio(w http.ResponseWriter, r *http.Request, recs []avaya
 	if !s.audioGate(w) {
 		return
 	}
-	var size int64
-	for _, rec := range recs {
-		size += rec.Size
+	s.mu.Lock()
+	noRange, cut := s.noRange, s.cutNext > 0
+	if cut {
+		s.cutNext--
 	}
+	s.mu.Unlock()
+	var size int64
+	readers := make([]io.Reader, len(recs))
+	tag := fnv.New64a()
+	for i, rec := range recs {
+		size += rec.Size
+		readers[i] = AudioReader(rec.Key, rec.Size)
+		_, _ = fmt.Fprintf(tag, "%s/%d/", rec.Key, rec.Size)
+	}
+	_, _ = io.WriteString(tag, format)
+	etag := fmt.Sprintf(`"%x"`, tag.Sum64())
 	ctype := "audio/ogg"
 	if format == "wav" {
 		ctype = "audio/wav"
 	}
-	w.Header().Set("Content-Type", ctype)
-	w.Header().Set("Content-Length", strconv.FormatInt(size, 10))
+	h := w.Header()
+	h.Set("Content-Type", ctype)
+	status, from := http.StatusOK, int64(0)
+	if !noRange {
+		h.Set("ETag", etag)
+		h.Set("Accept-Ranges", "bytes")
+		if n, ok := rangeStart(r.Header.Get("Range"), size); ok && (r.Header.Get("If-Range") == "" || r.Header.Get("If-Range") == etag) {
+			status, from = http.StatusPartialContent, n
+			h.Set("Content-Range", fmt.Sprintf("bytes %d-%d/%d", n, size-1, size))
+		}
+	}
+	body := io.MultiReader(readers...)
+	if _, err := io.CopyN(io.Discard, body, from); err != nil {
+		return
+	}
+	if cut {
+		cutShort(w, status, h, io.LimitReader(body, (size-from)/2))
+		return
+	}
+	h.Set("Content-Length", strconv.FormatInt(size-from, 10))
+	w.WriteHeader(status)
 	if r.Method == http.MethodHead {
 		return
 	}
-	for _, rec := range recs {
-		if _, err := io.Copy(w, AudioReader(rec.Key, rec.Size)); err != nil {
-			return
+	_, _ = io.Copy(w, body)
+}
+
+// rangeStart reads a "bytes=N-" or "bytes=N-M" Range header whose range
+// runs to the end of a body of size bytes; other forms are ignored (the
+// whole body is sent), as RFC 9110 allows.
+func rangeStart(v string, size int64) (int64, bool) {
+	spec, ok := strings.CutPrefix(v, "bytes=")
+	if !ok || strings.Contains(spec, ",") {
+		return 0, false
+	}
+	first, last, ok := strings.Cut(spec, "-")
+	n, err := strconv.ParseInt(first, 10, 64)
+	if !ok || err != nil || n < 0 || n >= size {
+		return 0, false
+	}
+	if last != "" {
+		if m, err := strconv.ParseInt(last, 10, 64); err != nil || m < size-1 {
+			return 0, false
 		}
 	}
+	return n, true
+}
+
+// cutShort answers with header and body over a connection it then closes,
+// without Content-Length or chunking: the end of the connection is the
+// end of the body, and body is only part of it.
+func cutShort(w http.ResponseWriter, status int, h http.Header, body io.Reader) {
+	hj, ok := w.(http.Hijacker)
+	if !ok {
+		return
+	}
+	conn, buf, err := hj.Hijack()
+	if err != nil {
+		return
+	}
+	defer conn.Close()
+	_, _ = fmt.Fprintf(buf, "HTTP/1.1 %d %s\r\n", status, http.StatusText(status))
+	h.Set("Connection", "close")
+	_ = h.Write(buf)
+	_, _ = buf.WriteString("\r\n")
+	_, _ = io.Copy(buf, body)
+	_ = buf.Flush()
 }
 
 func (s *Server) recordingAudio(w http.ResponseWriter, r *http.Request) {
@@ -352,7 +473,7 @@ func (s *Server) serves(form PathForm) bool {
 func (s *Server) callAudio(form PathForm) http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
 		if !s.serves(form) {
-			w.WriteHeader(http.StatusNotFound)
+			s.noEndpoint(w, r)
 			return
 		}
 		if recs, ok := s.lookup(w, avaya.Key(r.PathValue("key")), true); ok {
@@ -386,7 +507,7 @@ func (s *Server) callRecordings(w http.ResponseWriter, r *http.Request) {
 func (s *Server) timeFrame(form PathForm) http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
 		if !s.serves(form) {
-			w.WriteHeader(http.StatusNotFound)
+			s.noEndpoint(w, r)
 			return
 		}
 		from, err1 := strconv.ParseInt(r.URL.Query().Get("startTime"), 10, 64)

@@ -56,6 +56,8 @@ type realtime struct {
 	silent      bool
 	reject      int
 	subs        map[*websocket.Conn]context.CancelFunc
+	drops       int // DropSubscribers calls, so a handshake under way when one comes is dropped too
+	closeCodes  []websocket.StatusCode
 }
 
 func newRealtime() *realtime {
@@ -158,6 +160,7 @@ func (s *Server) MetricValue(key avaya.MetricKey) (avaya.MetricValue, bool) {
 func (s *Server) DropSubscribers() {
 	s.rt.mu.Lock()
 	defer s.rt.mu.Unlock()
+	s.rt.drops++
 	for c, cancel := range s.rt.subs {
 		cancel()
 		_ = c.CloseNow()
@@ -182,6 +185,15 @@ func (s *Server) RejectSubscriptions(status int) {
 	s.rt.mu.Lock()
 	defer s.rt.mu.Unlock()
 	s.rt.reject = status
+}
+
+// CloseCodes returns the close status of every subscription that has
+// ended, in order: websocket.StatusNormalClosure (1000) for a client that
+// sent a close frame with it, -1 for a connection that ended without one.
+func (s *Server) CloseCodes() []websocket.StatusCode {
+	s.rt.mu.Lock()
+	defer s.rt.mu.Unlock()
+	return append([]websocket.StatusCode(nil), s.rt.closeCodes...)
 }
 
 // Subscribers is the number of open subscription sockets.
@@ -287,7 +299,7 @@ func (s *Server) subscribe(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	rt.mu.Lock()
-	reject, silent := rt.reject, rt.silent
+	reject, silent, drops := rt.reject, rt.silent, rt.drops
 	rt.mu.Unlock()
 	if reject != 0 {
 		writeMessage(w, reject, http.StatusText(reject))
@@ -301,9 +313,28 @@ func (s *Server) subscribe(w http.ResponseWriter, r *http.Request) {
 	if err != nil {
 		return
 	}
-	ctx, cancel := context.WithCancel(conn.CloseRead(r.Context()))
+	ctx, cancel := context.WithCancel(r.Context())
 	defer cancel()
+	readDone := make(chan struct{})
+	go func() { // answers pings and the close handshake; notes the close code
+		defer close(readDone)
+		defer cancel()
+		for {
+			if _, _, err := conn.Read(ctx); err != nil {
+				rt.mu.Lock()
+				rt.closeCodes = append(rt.closeCodes, websocket.CloseStatus(err))
+				rt.mu.Unlock()
+				return
+			}
+		}
+	}()
+	defer func() { <-readDone }()
 	rt.mu.Lock()
+	if rt.drops != drops { // dropped while the handshake was under way
+		rt.mu.Unlock()
+		_ = conn.CloseNow()
+		return
+	}
 	rt.subs[conn] = cancel
 	rt.mu.Unlock()
 	defer func() {

@@ -3,7 +3,9 @@
 // all, and a second run resumes where the first stopped.
 //
 // Without -base-url it archives from an in-process fake server holding a
-// day of generated recordings. With -base-url it uses AVAYA_TOKEN.
+// day of generated recordings. With -base-url it uses AVAYA_TOKEN. It
+// exits with status 1 when any recording failed, after archiving the
+// others; a rerun fetches only what is missing.
 package main
 
 import (
@@ -15,6 +17,7 @@ import (
 	"os/signal"
 	"time"
 
+	"github.com/contactkit/contactkit"
 	"github.com/contactkit/contactkit/avaya"
 	"github.com/contactkit/contactkit/avaya/avayatest"
 )
@@ -67,7 +70,7 @@ func run(ctx context.Context, out io.Writer, baseURL, token, dir, fromText, toTe
 		baseURL, token = srv.URL(), srv.Token
 		fmt.Fprintf(out, "archiving from the in-process fake Call Reporting server at %s\n", baseURL)
 	}
-	c, err := avaya.NewClient(baseURL, avaya.WithToken(token))
+	c, err := avaya.NewClient(baseURL, contactkit.StaticToken(token))
 	if err != nil {
 		return err
 	}
@@ -85,5 +88,10 @@ func run(ctx context.Context, out io.Writer, baseURL, token, dir, fromText, toTe
 		return err
 	}
 	fmt.Fprintf(out, "archived into %s: %d downloaded, %d already there\n", dir, res.Downloaded, res.Skipped)
+	if res.Failed > 0 {
+		// main exits non-zero: a cron job or script must see that some
+		// recordings are missing (a rerun fetches only those).
+		return fmt.Errorf("%d of %d recordings failed", res.Failed, res.Total)
+	}
 	return nil
 }

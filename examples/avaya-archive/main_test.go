@@ -5,12 +5,14 @@ import (
 	"context"
 	"path/filepath"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 	"go.uber.org/goleak"
 
 	"github.com/contactkit/contactkit/avaya"
+	"github.com/contactkit/contactkit/avaya/avayatest"
 )
 
 func TestMain(m *testing.M) { goleak.VerifyTestMain(m) }
@@ -23,4 +25,24 @@ func TestArchiveAgainstFake(t *testing.T) {
 	files, _ := filepath.Glob(filepath.Join(dir, "*.wav"))
 	assert.Len(t, files, 12)
 	require.Error(t, run(context.Background(), &out, "", "", dir, "yesterday", "", avaya.WAV, 1))
+}
+
+// Issue 12: the example exited 0 although recordings had failed.
+func TestArchiveFailsWhenARecordingFailed(t *testing.T) {
+	srv := avayatest.NewServer()
+	defer srv.Close()
+	from := time.Date(2024, 5, 6, 9, 0, 0, 0, time.UTC)
+	var keys []avaya.Key
+	for i := range 3 {
+		keys = append(keys, srv.AddRecording("", from.Add(time.Duration(i)*time.Minute), 4096, avaya.StatusSaved).Key)
+	}
+	srv.RemoveAudio(keys[1])
+	var out bytes.Buffer
+	dir := t.TempDir()
+	err := run(context.Background(), &out, srv.URL(), srv.Token, dir, from.Format(time.RFC3339), from.Add(time.Hour).Format(time.RFC3339), avaya.WAV, 2)
+	require.Error(t, err)
+	assert.Contains(t, err.Error(), "1 of 3 recordings failed")
+	assert.Contains(t, out.String(), "failed "+string(keys[1]))
+	files, _ := filepath.Glob(filepath.Join(dir, "*.wav"))
+	assert.Len(t, files, 2, "the others are archived")
 }

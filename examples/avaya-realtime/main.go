@@ -21,6 +21,7 @@ import (
 	"text/tabwriter"
 	"time"
 
+	"github.com/contactkit/contactkit"
 	"github.com/contactkit/contactkit/avaya"
 	"github.com/contactkit/contactkit/avaya/avayatest"
 )
@@ -53,7 +54,7 @@ func run(ctx context.Context, out io.Writer, baseURL, token, metricList string, 
 		ids = []string{avayatest.MetricAgentsTalking, avayatest.MetricCallsInQueue, avayatest.MetricLongestWait,
 			avayatest.MetricAgentState, avayatest.MetricAgentTalkTime, avayatest.MetricAvgTalkTime}
 	}
-	c, err := avaya.NewClient(baseURL, avaya.WithToken(token))
+	c, err := avaya.NewClient(baseURL, contactkit.StaticToken(token))
 	if err != nil {
 		return err
 	}

@@ -19,6 +19,7 @@ import (
 	"text/tabwriter"
 	"time"
 
+	"github.com/contactkit/contactkit"
 	"github.com/contactkit/contactkit/avaya"
 	"github.com/contactkit/contactkit/avaya/avayatest"
 )
@@ -57,7 +58,7 @@ func run(ctx context.Context, out io.Writer, o options) error {
 		o.recording, o.report = string(avayatest.DocumentedRecording1), avayatest.AgentTalkingSummary
 		fmt.Fprintf(out, "using the in-process fake Call Reporting server at %s\n", o.baseURL)
 	}
-	c, err := avaya.NewClient(o.baseURL, avaya.WithToken(o.token))
+	c, err := avaya.NewClient(o.baseURL, contactkit.StaticToken(o.token))
 	if err != nil {
 		return err
 	}
