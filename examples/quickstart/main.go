@@ -10,7 +10,9 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"net/http/httptest"
 	"os"
+	"path/filepath"
 	"strings"
 	"time"
 
@@ -23,6 +25,7 @@ import (
 	"github.com/contactkit/contactkit/chatexport/chatexporttest"
 	"github.com/contactkit/contactkit/salesforce"
 	"github.com/contactkit/contactkit/salesforce/salesforcetest"
+	"github.com/contactkit/contactkit/salesforce/sqlstore"
 	"github.com/contactkit/contactkit/thulium"
 	"github.com/contactkit/contactkit/thulium/thuliumtest"
 	"github.com/contactkit/contactkit/webchat"
@@ -54,6 +57,7 @@ func tour(ctx context.Context, out io.Writer) error {
 		{"avaya: Avaya Call Reporting recordings, reports and agents", tourAvaya},
 		{"avaya: realtime metrics over the websocket", tourRealtime},
 		{"webchat: Xima web chat as an end user", tourWebchat},
+		{"storing call data: writeCallStatistics into SQLite, exactly once", tourStore},
 	}
 	for i, s := range steps {
 		fmt.Fprintf(out, "== %d/%d %s\n", i+1, len(steps), s.name)
@@ -62,6 +66,7 @@ func tour(ctx context.Context, out io.Writer) error {
 		}
 	}
 	fmt.Fprintln(out, "== done: every step ran against the in-process fakes")
+	fmt.Fprintln(out, "   more: go run ./examples/callstats-store (-dsn postgres://...), go run ./examples/avaya-export -every 1h")
 	return nil
 }
 
@@ -279,4 +284,53 @@ func tourWebchat(ctx context.Context, out io.Writer) error {
 		},
 	}}
 	return conv.Run(ctx)
+}
+
+// tourStore runs the writeCallStatistics receiver on a SQLite file and
+// has jtel's documented call delivered twice, as a resending jtel would:
+// every record is stored once, and the call reads back folded.
+func tourStore(ctx context.Context, out io.Writer) error {
+	dir, err := os.MkdirTemp("", "contactkit-quickstart-")
+	if err != nil {
+		return err
+	}
+	defer func() { _ = os.RemoveAll(dir) }()
+	db, err := sqlstore.Open(ctx, filepath.Join(dir, "callstats.db")) // or postgres://...
+	if err != nil {
+		return err
+	}
+	defer func() { _ = db.Close() }()
+	store, err := sqlstore.New(ctx, db)
+	if err != nil {
+		return err
+	}
+	h, err := salesforce.NewHandler(store.Write, salesforce.RequireBearer("wcs-token"))
+	if err != nil {
+		return err
+	}
+	srv := httptest.NewServer(h)
+	defer srv.Close()
+	s, err := salesforce.NewSender(srv.URL, contactkit.StaticToken("wcs-token"))
+	if err != nil {
+		return err
+	}
+	records := salesforcetest.DocumentedCall(4712, time.Date(2024, 5, 6, 10, 0, 0, 0, time.UTC))
+	for range 2 { // the second delivery is what a resend after a lost answer looks like
+		for _, r := range records {
+			if err := s.Send(ctx, &r); err != nil {
+				return err
+			}
+		}
+	}
+	n, err := store.Count(ctx)
+	if err != nil {
+		return err
+	}
+	call, _, err := store.Call(ctx, 4712)
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(out, "   %d deliveries, %d rows: every record stored once\n", 2*len(records), n)
+	fmt.Fprintf(out, "   call %d read back: answered by %s, talk %s\n", call.StatisticsPartAID, call.AnsweredBy, call.TalkDuration)
+	return nil
 }

@@ -26,5 +26,6 @@ func TestTour(t *testing.T) {
 	assert.Contains(t, out.String(), "Agent Talking Summary: Agent1(200) made 14 calls, talked 3:31:13")
 	assert.Contains(t, out.String(), "calls in queue, longest wait")
 	assert.Contains(t, out.String(), "the agent ended the chat (CHAT_ENDED)")
+	assert.Contains(t, out.String(), "10 deliveries, 5 rows: every record stored once")
 	assert.Contains(t, out.String(), "== done")
 }
