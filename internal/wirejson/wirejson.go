@@ -38,10 +38,10 @@ func Split(data []byte, known any) (Unknown, error) {
 	if !hasUnknownKey(data, names) {
 		return nil, nil
 	}
+	// hasUnknownKey found an object: it decodes into a map too (known
+	// decoded without error, so the JSON is valid).
 	var all map[string]json.RawMessage
-	if err := json.Unmarshal(data, &all); err != nil {
-		return nil, nil // not an object (null): nothing unknown
-	}
+	_ = json.Unmarshal(data, &all)
 	var out Unknown
 	for k, v := range all {
 		if !names[strings.ToLower(k)] {
