@@ -27,9 +27,16 @@ func (noAuth) apply(context.Context, *http.Request, *Redactor) error { return ni
 // chat export, whose templates write their own headers).
 func NoAuth() Auth { return noAuth{} }
 
-type bearer struct{ src contactkit.TokenSource }
+type bearer struct {
+	src    contactkit.TokenSource
+	header string // "Bearer <token>" for a static token, built once
+}
 
 func (b bearer) apply(ctx context.Context, req *http.Request, r *Redactor) error {
+	if b.header != "" {
+		req.Header["Authorization"] = []string{b.header}
+		return nil
+	}
 	tok, err := b.Token(ctx, r)
 	if err != nil {
 		return err
@@ -64,6 +71,7 @@ func BearerAuth(field string, src contactkit.TokenSource) (Auth, error) {
 		if checkCredential(string(s)) != nil {
 			return nil, Invalid(field, "must be non-empty and hold no CR or LF")
 		}
+		return bearer{src: src, header: "Bearer " + string(s)}, nil
 	case contactkit.TokenFunc:
 		if s == nil {
 			return nil, Invalid(field, "is a nil function")

@@ -16,6 +16,7 @@ import (
 	"net/http"
 	"net/url"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/hashicorp/go-cleanhttp"
@@ -80,6 +81,7 @@ func build(base *url.URL, auth Auth, s *Settings) *Client {
 	if s.Wrap != nil {
 		next = s.Wrap(next)
 	}
+	hc.CheckRedirect = sameOriginRedirects(src.CheckRedirect)
 	ua := "contactkit/" + Version
 	if s.UserAgent != "" {
 		ua = s.UserAgent + " " + ua
@@ -91,6 +93,30 @@ func build(base *url.URL, auth Auth, s *Settings) *Client {
 		c.baseText = strings.TrimSuffix(base.String(), "/")
 	}
 	return c
+}
+
+// sameOriginRedirects follows a redirect only within the same scheme,
+// host and port, and never sends a Referer: a redirect elsewhere would
+// hand that host the original URL (an auth_token query parameter, a
+// signature), the caller's own headers (a template's API key) and a
+// re-sent body. Such a 3xx is returned as the answer instead (an
+// *APIError for the caller). A CheckRedirect of the caller's client still
+// has its say on the redirects that are followed.
+func sameOriginRedirects(next func(*http.Request, []*http.Request) error) func(*http.Request, []*http.Request) error {
+	return func(req *http.Request, via []*http.Request) error {
+		first := via[0].URL
+		if req.URL.Scheme != first.Scheme || req.URL.Host != first.Host {
+			return http.ErrUseLastResponse
+		}
+		req.Header.Del("Referer")
+		if next != nil {
+			return next(req, via)
+		}
+		if len(via) >= 10 {
+			return errors.New("stopped after 10 redirects")
+		}
+		return nil
+	}
 }
 
 // WithCookieJar returns a client that shares everything with c (stack,
@@ -114,11 +140,11 @@ func (c *Client) HTTPClient() *http.Client { return c.hc }
 // attempt when withAuth is set and the request goes to the base URL's
 // host.
 func (c *Client) CallContext(ctx context.Context, endpoint string, withAuth bool) context.Context {
-	cs := &callState{endpoint: endpoint}
+	cs := &callState{Context: ctx, endpoint: endpoint}
 	if withAuth && c.base != nil {
 		cs.authHost = c.base.Host
 	}
-	return contactkit.WithOperationName(context.WithValue(ctx, callStateKey{}, cs), endpoint)
+	return contactkit.WithOperationName(cs, endpoint)
 }
 
 // Redactor removes the client's secrets from text; it knows every
@@ -253,6 +279,7 @@ func (c *Client) Send(ctx context.Context, r *Request) (*http.Response, error) {
 	for _, s := range r.Secrets {
 		c.redact.Add(s)
 	}
+	calls := c.redact.ForCall(r.Secrets)
 	endpoint := c.endpoint(r)
 	var body []byte
 	contentType := r.ContentType
@@ -266,11 +293,11 @@ func (c *Client) Send(ctx context.Context, r *Request) (*http.Response, error) {
 	case r.Body != nil:
 		body = r.Body
 	}
-	cs := &callState{idempotent: r.Idempotent, retryStatuses: r.RetryStatuses, endpoint: endpoint, prepared: true}
+	cs := &callState{Context: ctx, idempotent: r.Idempotent, retryStatuses: r.RetryStatuses, endpoint: endpoint, prepared: true, redact: calls}
 	if c.base != nil {
 		cs.authHost = c.base.Host
 	}
-	ctx = contactkit.WithOperationName(context.WithValue(ctx, callStateKey{}, cs), endpoint)
+	ctx = contactkit.WithOperationName(cs, endpoint)
 	u := c.URL(r)
 	policy := c.settings.Retry
 	for attempt := 0; ; attempt++ {
@@ -287,7 +314,7 @@ func (c *Client) Send(ctx context.Context, r *Request) (*http.Response, error) {
 				}
 				return nil, c.requestError(ctx, r.Method, req.URL, err)
 			}
-			return c.answer(r, req.URL, resp)
+			return c.answer(r, req.URL, resp, cs.redact)
 		}
 		wait := backoff(policy.MinWait, policy.MaxWait, attempt, resp)
 		if resp != nil {
@@ -331,7 +358,7 @@ func (c *Client) newRequest(ctx context.Context, r *Request, u string, body []by
 
 // answer hands back a success (or an accepted status) and turns any other
 // answer into an *APIError.
-func (c *Client) answer(r *Request, u *url.URL, resp *http.Response) (*http.Response, error) {
+func (c *Client) answer(r *Request, u *url.URL, resp *http.Response, red *Redactor) (*http.Response, error) {
 	if resp.StatusCode >= 200 && resp.StatusCode <= 299 {
 		return resp, nil
 	}
@@ -340,7 +367,9 @@ func (c *Client) answer(r *Request, u *url.URL, resp *http.Response) (*http.Resp
 			return resp, nil
 		}
 	}
-	return nil, c.ErrorFromResponse(r.Method, u, resp)
+	defer CloseBody(resp.Body)
+	raw, _ := io.ReadAll(io.LimitReader(resp.Body, maxErrorRead))
+	return nil, NewAPIError(red, r.Method, u, resp.StatusCode, resp.Header, raw)
 }
 
 // ErrorFromResponse reads (part of) a non-success answer, closes its body
@@ -375,14 +404,18 @@ func checkPath(p string) error {
 // the call with secrets removed; a cancelled context and a timeout stay
 // matchable with errors.Is.
 func (c *Client) requestError(ctx context.Context, method string, u *url.URL, err error) error {
+	red := c.redact
+	if cs := stateFrom(ctx); cs.redact != nil {
+		red = cs.redact
+	}
 	if ctxErr := ctx.Err(); ctxErr != nil {
-		return fmt.Errorf("contactkit: %s %s: %w", method, c.redact.URL(u), ctxErr)
+		return fmt.Errorf("contactkit: %s %s: %w", method, red.URL(u), ctxErr)
 	}
 	var ue *url.Error
 	if errors.As(err, &ue) {
 		err = ue.Err
 	}
-	return &url.Error{Op: method, URL: c.redact.URL(u), Err: c.redact.Error(err)}
+	return &url.Error{Op: method, URL: red.URL(u), Err: red.Error(err)}
 }
 
 // DecodeJSON decodes resp's body into out, capped at MaxResponseBytes, and
@@ -454,9 +487,19 @@ func (l *LimitedReader) Read(p []byte) (int, error) {
 	return n, err
 }
 
-// CloseBody drains a little of what is left, so the connection can be
-// reused, and closes the body.
+// CloseBody drains a little of what is left (64 KiB at most), so the
+// connection can be reused, and closes the body.
 func CloseBody(b io.ReadCloser) {
-	_, _ = io.CopyN(io.Discard, b, 64<<10)
+	buf := drainBufs.Get().(*[4096]byte)
+	for n := 0; n < 64<<10; {
+		m, err := b.Read(buf[:])
+		n += m
+		if err != nil {
+			break
+		}
+	}
+	drainBufs.Put(buf)
 	_ = b.Close()
 }
+
+var drainBufs = sync.Pool{New: func() any { return new([4096]byte) }}

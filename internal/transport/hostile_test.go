@@ -14,6 +14,7 @@ import (
 	"strings"
 	"sync"
 	"sync/atomic"
+	"syscall"
 	"testing"
 	"time"
 
@@ -174,28 +175,45 @@ func TestSlowReaderIsNotAStall(t *testing.T) {
 }
 
 func TestSlowUploadWithProgressIsNotATimeout(t *testing.T) {
-	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		buf := make([]byte, 256<<10)
+	// Small socket buffers on both ends, so that the client's reads of
+	// the body follow the server's reads closely (with the kernel's
+	// defaults, megabytes sit in buffers and drain unseen).
+	small := func(_, _ string, c syscall.RawConn) error {
+		var serr error
+		err := c.Control(func(fd uintptr) {
+			serr = syscall.SetsockoptInt(int(fd), syscall.SOL_SOCKET, syscall.SO_RCVBUF, 32<<10)
+			if serr == nil {
+				serr = syscall.SetsockoptInt(int(fd), syscall.SOL_SOCKET, syscall.SO_SNDBUF, 32<<10)
+			}
+		})
+		return errors.Join(err, serr)
+	}
+	ln, err := (&net.ListenConfig{Control: small}).Listen(context.Background(), "tcp", "127.0.0.1:0")
+	require.NoError(t, err)
+	srv := httptest.NewUnstartedServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		buf := make([]byte, 32<<10)
 		for {
 			_, err := r.Body.Read(buf)
 			if err != nil {
 				break
 			}
-			time.Sleep(6 * time.Millisecond) // a slow link: ~40 MiB/s
+			time.Sleep(5 * time.Millisecond) // a slow link: ~6 MiB/s
 		}
 		_, _ = io.WriteString(w, `{"ok":true}`)
 	}))
+	srv.Listener = ln
+	srv.Start()
 	defer srv.Close()
-	// The upload takes about three times the timeout. (The timer cannot
-	// see the kernel's socket buffers drain after the last read of the
-	// body, a few MiB on loopback: the timeout must exceed that drain.)
-	c := newClient(t, srv.URL, WithResponseTimeout(400*time.Millisecond), WithoutRetry())
-	r := &Request{Method: http.MethodPost, Path: "/upload", Body: bytes.Repeat([]byte("p"), 48<<20), ContentType: "application/pdf"}
+	hc := &http.Client{Transport: &http.Transport{DialContext: (&net.Dialer{Control: small}).DialContext}}
+	defer hc.CloseIdleConnections()
+	// The upload takes several times the timeout and keeps making progress.
+	c := newClient(t, srv.URL, WithHTTPClient(hc), WithResponseTimeout(500*time.Millisecond), WithoutRetry())
+	r := &Request{Method: http.MethodPost, Path: "/upload", Body: bytes.Repeat([]byte("p"), 8<<20), ContentType: "application/pdf"}
 	start := time.Now()
 	var out okBody
 	require.NoError(t, c.Do(context.Background(), r, &out))
 	assert.True(t, out.OK)
-	assert.Greater(t, time.Since(start), 400*time.Millisecond, "the upload took longer than the timeout and still succeeded")
+	assert.Greater(t, time.Since(start), 500*time.Millisecond, "the upload took longer than the timeout and still succeeded")
 }
 
 func TestTokenFetchedForEveryAttempt(t *testing.T) {
@@ -224,22 +242,107 @@ func TestTokenFetchedForEveryAttempt(t *testing.T) {
 	assert.Equal(t, []string{"Bearer rotated-1", "Bearer rotated-2", "Bearer rotated-3"}, seen)
 }
 
-func TestCredentialsStayOnTheClientsHost(t *testing.T) {
-	var elsewhere http.Header
-	other := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		elsewhere = r.Header.Clone()
-		_, _ = io.WriteString(w, `{}`)
-	}))
+// A redirect to another host is not followed: that host would get the
+// original URL as Referer (an auth_token, a signature), the caller's own
+// headers and the body again. The 3xx is the answer.
+func TestRedirectToAnotherHostNotFollowed(t *testing.T) {
+	var reached atomic.Int32
+	other := httptest.NewServer(http.HandlerFunc(func(_ http.ResponseWriter, _ *http.Request) { reached.Add(1) }))
 	defer other.Close()
 	home := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		assert.Equal(t, "Bearer home-token", r.Header.Get("Authorization"))
-		http.Redirect(w, r, other.URL+"/landing", http.StatusFound)
+		http.Redirect(w, r, other.URL+"/landing", http.StatusTemporaryRedirect)
 	}))
 	defer home.Close()
 	c := newAuthClient(t, home.URL, bearerToken(t, "home-token"))
-	require.NoError(t, c.Do(context.Background(), get(), nil))
-	require.NotNil(t, elsewhere)
-	assert.Empty(t, elsewhere.Get("Authorization"), "a redirect to another host never carries the credentials")
+	var q Query
+	q.Add("auth_token", "query-secret")
+	r := &Request{Method: http.MethodPost, Path: "/reports", Query: &q, Body: []byte("report"),
+		Header: http.Header{"X-Api-Key": {"template-secret"}}}
+	err := c.Do(context.Background(), r, nil)
+	var ae *contactkit.APIError
+	require.ErrorAs(t, err, &ae)
+	assert.Equal(t, http.StatusTemporaryRedirect, ae.StatusCode)
+	assert.Zero(t, reached.Load(), "the other host got nothing: no Referer, no headers, no body")
+
+	// the same for a request sent through HTTPClient (the websocket dial)
+	req, _ := http.NewRequestWithContext(c.CallContext(context.Background(), "GET /ws", true), http.MethodGet, home.URL+"/ws?auth_token=ws-secret", nil)
+	resp, err := c.HTTPClient().Do(req)
+	require.NoError(t, err)
+	CloseBody(resp.Body)
+	assert.Equal(t, http.StatusTemporaryRedirect, resp.StatusCode)
+	assert.Zero(t, reached.Load())
+}
+
+// Within the same host a redirect is followed, without a Referer.
+func TestSameHostRedirectFollowedWithoutReferer(t *testing.T) {
+	var referer, auth string
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.URL.Path == "/old" {
+			http.Redirect(w, r, "/new", http.StatusFound)
+			return
+		}
+		referer, auth = r.Header.Get("Referer"), r.Header.Get("Authorization")
+		_, _ = io.WriteString(w, `{"ok":true}`)
+	}))
+	defer srv.Close()
+	c := newAuthClient(t, srv.URL, bearerToken(t, "tok"))
+	var q Query
+	q.Add("sig", "signature-secret")
+	var out okBody
+	require.NoError(t, c.Do(context.Background(), &Request{Method: http.MethodGet, Path: "/old", Query: &q}, &out))
+	assert.True(t, out.OK)
+	assert.Empty(t, referer)
+	assert.Equal(t, "Bearer tok", auth)
+}
+
+// Many calls at once, each with its own secret: every call's log lines
+// and errors stay clean, however many secrets the client has seen since.
+func TestPerCallSecretsSurviveConcurrency(t *testing.T) {
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		time.Sleep(20 * time.Millisecond) // keep many calls in flight together
+		w.WriteHeader(http.StatusBadRequest)
+		_, _ = io.WriteString(w, "bad "+r.URL.RawQuery)
+	}))
+	defer srv.Close()
+	var logs syncBuffer
+	c := newClient(t, srv.URL, WithoutRetry(), WithLogger(slog.New(slog.NewTextHandler(&logs, &slog.HandlerOptions{Level: slog.LevelDebug}))))
+	const calls = 3 * maxRecent
+	var wg sync.WaitGroup
+	errs := make([]error, calls)
+	for i := range calls {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			secret := fmt.Sprintf("per-call-secret-%04d", i)
+			var q Query
+			q.Add("sig", secret)
+			errs[i] = c.Do(context.Background(), &Request{Method: http.MethodGet, Path: "/x", Query: &q, Secrets: []string{secret}}, nil)
+		}()
+	}
+	wg.Wait()
+	for i, err := range errs {
+		require.Error(t, err)
+		assert.NotContains(t, err.Error(), fmt.Sprintf("per-call-secret-%04d", i))
+	}
+	assert.NotContains(t, logs.String(), "per-call-secret-")
+}
+
+type syncBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (s *syncBuffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+
+func (s *syncBuffer) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.String()
 }
 
 func TestDotSegmentsRefusedBeforeSending(t *testing.T) {

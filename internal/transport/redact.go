@@ -53,8 +53,9 @@ var (
 
 // maxRecent bounds the secrets a Redactor keeps from token functions and
 // single requests (tokens rotate; the newest are the ones that can still
-// show up in an answer).
-const maxRecent = 64
+// show up in an answer). A call's own secrets do not depend on it: each
+// call carries them (ForCall) for its log lines and errors.
+const maxRecent = 256
 
 // Redactor removes secrets from text: by value, every secret registered
 // with Add in its plain, JSON-escaped, URL-escaped and base64 forms; by
@@ -62,6 +63,7 @@ const maxRecent = 64
 // Authorization credentials. The zero value and nil redact by name only.
 // It is safe for concurrent use.
 type Redactor struct {
+	parent *Redactor // a call's Redactor also applies the client's
 	mu     sync.RWMutex
 	fixed  map[string]bool // secrets for the client's lifetime
 	recent []string        // ring of per-call secrets
@@ -80,6 +82,9 @@ func (r *Redactor) Add(secret string) { r.add(secret, false) }
 func (r *Redactor) add(secret string, fixed bool) {
 	if r == nil || secret == "" {
 		return
+	}
+	if !fixed {
+		r.parent.add(secret, false) // a token a call fetched: the client learns it too
 	}
 	r.mu.RLock()
 	known := r.fixed[secret] || slices.Contains(r.recent, secret)
@@ -146,6 +151,22 @@ func jsonEscape(s string) string {
 	return string(b[1 : len(b)-1])
 }
 
+// ForCall returns a Redactor for one call: the client's secrets plus the
+// call's own (and, through the call state, the token its attempts
+// fetched), so that the call's log lines and errors never depend on
+// whether its secrets are still among the client's recent ones while many
+// calls run at once.
+func (r *Redactor) ForCall(secrets []string) *Redactor {
+	if r == nil {
+		r = &Redactor{}
+	}
+	call := &Redactor{parent: r}
+	for _, s := range secrets {
+		call.AddFixed(s)
+	}
+	return call
+}
+
 // Text removes every known secret from s, by value and then by name.
 func (r *Redactor) Text(s string) string {
 	if s == "" {
@@ -168,7 +189,7 @@ func (r *Redactor) Values(s string) string {
 			s = strings.ReplaceAll(s, f, Redacted)
 		}
 	}
-	return s
+	return r.parent.Values(s)
 }
 
 // URL renders u with every known secret, the password of its user info

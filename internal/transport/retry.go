@@ -18,15 +18,28 @@ import (
 // RoundTripper knows the call (its credentials' host, whether Send has
 // set its headers) and can count attempts for the log.
 type callState struct {
+	// The call's context: callState is itself the context value that
+	// carries it (one allocation instead of two per call).
+	context.Context
 	idempotent    bool
 	retryStatuses []int
 	attempt       int
-	endpoint      string // "GET /acd/events", for logs and OperationName
-	authHost      string // the host the client's credentials may go to; "" none
-	prepared      bool   // built by Send: headers set on each attempt
+	endpoint      string    // "GET /acd/events", for logs and OperationName
+	authHost      string    // the host the client's credentials may go to; "" none
+	prepared      bool      // built by Send: headers set on each attempt
+	redact        *Redactor // the client's secrets plus this call's (nil: the client's)
 }
 
 type callStateKey struct{}
+
+// Value answers callStateKey with the call state and asks the parent
+// context for everything else.
+func (cs *callState) Value(key any) any {
+	if _, ok := key.(callStateKey); ok {
+		return cs
+	}
+	return cs.Context.Value(key)
+}
 
 func stateFrom(ctx context.Context) *callState {
 	if cs, ok := ctx.Value(callStateKey{}).(*callState); ok {

@@ -101,7 +101,11 @@ func (t *attempt) setHeaders(req *http.Request) error {
 	}
 	cs, _ := req.Context().Value(callStateKey{}).(*callState)
 	if cs != nil && cs.authHost != "" && cs.authHost == req.URL.Host {
-		return t.auth.apply(req.Context(), req, t.redact)
+		red := t.redact
+		if cs.redact != nil {
+			red = cs.redact // the call keeps the token it fetched, and the client learns it too
+		}
+		return t.auth.apply(req.Context(), req, red)
 	}
 	return nil
 }
@@ -110,19 +114,22 @@ func (t *attempt) logAttempt(ctx context.Context, req *http.Request, cs *callSta
 	if t.log == nil || !t.log.Enabled(ctx, slog.LevelDebug) {
 		return
 	}
-	n := 1
+	n, red := 1, t.redact
 	if cs != nil {
 		n = cs.attempt
+		if cs.redact != nil {
+			red = cs.redact
+		}
 	}
 	attrs := []slog.Attr{
-		slog.String("operation", t.redact.Text(contactkit.OperationName(ctx))),
+		slog.String("operation", red.Text(contactkit.OperationName(ctx))),
 		slog.String("method", req.Method),
-		slog.String("url", t.redact.URL(req.URL)),
+		slog.String("url", red.URL(req.URL)),
 		slog.Int("attempt", n),
 		slog.Duration("duration", time.Since(start)),
 	}
 	if err != nil {
-		attrs = append(attrs, slog.String("error", t.redact.Text(err.Error())))
+		attrs = append(attrs, slog.String("error", red.Text(err.Error())))
 	} else {
 		attrs = append(attrs, slog.Int("status", resp.StatusCode))
 	}
