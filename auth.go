@@ -1,6 +1,10 @@
 package contactkit
 
-import "context"
+import (
+	"context"
+	"fmt"
+	"log/slog"
+)
 
 // TokenSource supplies the bearer token (a jtel API token, an Avaya
 // service user key, an OAuth access token). A client asks it once per
@@ -32,3 +36,30 @@ type BasicAuth struct {
 	User     string
 	Password string
 }
+
+// String, GoString and LogValue keep a token out of fmt's %v, %s, %#v
+// and out of slog: a credential printed by accident is still not shown.
+func (t StaticToken) String() string { return redacted }
+
+// GoString is used by %#v.
+func (t StaticToken) GoString() string { return "contactkit.StaticToken(" + redacted + ")" }
+
+// LogValue is used by log/slog.
+func (t StaticToken) LogValue() slog.Value { return slog.StringValue(redacted) }
+
+// String shows the user, never the password.
+func (b BasicAuth) String() string {
+	return "BasicAuth{User: " + b.User + ", Password: " + redacted + "}"
+}
+
+// GoString is used by %#v.
+func (b BasicAuth) GoString() string {
+	return fmt.Sprintf("contactkit.BasicAuth{User: %q, Password: %q}", b.User, redacted)
+}
+
+// LogValue is used by log/slog.
+func (b BasicAuth) LogValue() slog.Value {
+	return slog.GroupValue(slog.String("user", b.User), slog.String("password", redacted))
+}
+
+const redacted = "REDACTED"

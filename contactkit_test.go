@@ -1,9 +1,11 @@
 package contactkit_test
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
+	"log/slog"
 	"net/http"
 	"testing"
 
@@ -85,4 +87,19 @@ func ExampleOperationName() {
 	// Output:
 	// GET /acd/events
 	// ""
+}
+
+func TestCredentialsNeverPrint(t *testing.T) {
+	tok := contactkit.StaticToken("tok-secret-1")
+	basic := contactkit.BasicAuth{User: "api-user", Password: "pw-secret-2"}
+	var logs bytes.Buffer
+	slog.New(slog.NewTextHandler(&logs, nil)).Info("creds", "token", tok, "basic", basic)
+	for _, s := range []string{fmt.Sprint(tok), fmt.Sprintf("%v %s %#v %+v", tok, tok, tok, tok),
+		fmt.Sprint(basic), fmt.Sprintf("%v %s %#v %+v", basic, basic, basic, basic), logs.String()} {
+		assert.NotContains(t, s, "tok-secret-1")
+		assert.NotContains(t, s, "pw-secret-2")
+	}
+	assert.Contains(t, fmt.Sprint(basic), "api-user")
+	v, _ := tok.Token(context.Background())
+	assert.Equal(t, "tok-secret-1", v, "the token itself is still the value")
 }

@@ -1,6 +1,7 @@
 package contactkit
 
 import (
+	"encoding/json"
 	"errors"
 	"fmt"
 	"net/http"
@@ -119,3 +120,10 @@ func (e *DecodeError) Error() string {
 }
 
 func (e *DecodeError) Unwrap() error { return e.Err }
+
+// UnknownFields holds the fields of a JSON object that the SDK's type does
+// not declare, by name, as the server sent them. Types that carry it
+// (acd.Event, thulium.SummaryRow, avaya's report and metric types,
+// webchat.Session, salesforce.Record) write them back when encoded, so a
+// value decoded and re-encoded keeps what a newer server added.
+type UnknownFields map[string]json.RawMessage

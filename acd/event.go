@@ -7,6 +7,7 @@ import (
 	"strconv"
 	"time"
 
+	"github.com/contactkit/contactkit"
 	"github.com/contactkit/contactkit/internal/wirejson"
 )
 
@@ -83,7 +84,7 @@ type Event struct {
 	// Unknown holds the fields of the event that this version of the SDK
 	// does not know, as received, so that encoding the event again (a
 	// proxy, a cache) keeps what a newer jtel added.
-	Unknown wirejson.Unknown `json:"-"`
+	Unknown contactkit.UnknownFields `json:"-"`
 }
 
 // eventFields is Event without its methods, for wirejson.

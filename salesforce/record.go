@@ -70,7 +70,7 @@ type Record struct {
 	// Unknown holds the fields the document does not list, by name, as
 	// they were received (raw JSON), so that what a newer jtel adds
 	// reaches your function and is encoded again unchanged.
-	Unknown wirejson.Unknown `json:"-"`
+	Unknown contactkit.UnknownFields `json:"-"`
 }
 
 // Connected reports whether the call connected (nDuration is not -1).

@@ -264,7 +264,7 @@ type SummaryRow struct {
 	// Unknown holds the fields of the row that this version of the SDK
 	// does not know, as received, so that encoding the row again (a proxy,
 	// a cache) keeps what a newer Thulium added.
-	Unknown wirejson.Unknown `json:"-"`
+	Unknown contactkit.UnknownFields `json:"-"`
 }
 
 // summaryRowFields is SummaryRow without its methods, for wirejson.
@@ -288,7 +288,7 @@ type Rating struct {
 	SatisfactionPercent *float64     `json:"satisfaction_percent"`
 	RatedPercent        *float64     `json:"rated_percent"`
 	// Unknown holds fields a newer Thulium added, kept for re-encoding.
-	Unknown wirejson.Unknown `json:"-"`
+	Unknown contactkit.UnknownFields `json:"-"`
 }
 
 type ratingFields Rating
@@ -310,7 +310,7 @@ type RatingCounts struct {
 	Happy   int `json:"happy"`
 	// Unknown holds fields a newer Thulium added (another mood, say),
 	// kept for re-encoding.
-	Unknown wirejson.Unknown `json:"-"`
+	Unknown contactkit.UnknownFields `json:"-"`
 }
 
 type ratingCountsFields RatingCounts
@@ -333,7 +333,7 @@ type TimeStats struct {
 	Min, Max, Sum, Avg time.Duration
 	// Unknown holds fields a newer Thulium added (a median, say), kept
 	// for re-encoding.
-	Unknown wirejson.Unknown
+	Unknown contactkit.UnknownFields
 	blank   [4]bool // fields that came as "", so they encode back as ""
 }
 

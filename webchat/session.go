@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"log/slog"
 	"net/http"
 	"net/http/cookiejar"
 	"strings"
@@ -37,7 +38,7 @@ type Queue struct {
 
 	// Unknown holds fields this SDK does not declare (a newer service's
 	// additions); MarshalJSON writes them back.
-	Unknown wirejson.Unknown `json:"-"`
+	Unknown contactkit.UnknownFields `json:"-"`
 }
 
 // Session is a ChatSession.
@@ -58,7 +59,7 @@ type Session struct {
 	// Unknown holds fields this SDK does not declare (a third queue of a
 	// newer service, say); MarshalJSON writes them back, so a session
 	// decoded and re-encoded (a proxy built on the SDK) loses nothing.
-	Unknown wirejson.Unknown `json:"-"`
+	Unknown contactkit.UnknownFields `json:"-"`
 }
 
 // Session and Queue keep unknown fields through a decode and re-encode
@@ -129,6 +130,31 @@ type StartRequest struct {
 	// logs and errors.
 	APIKey         string       `json:"apiKey,omitempty"`
 	CustomChatInfo []CustomInfo `json:"customChatInfo,omitempty"`
+}
+
+// String, GoString and LogValue show the request without its API key and
+// captcha token, so printing or logging one by accident shows no secret.
+func (r StartRequest) String() string {
+	return fmt.Sprintf("webchat.StartRequest{InstallationID: %s, Email: %s, Name: %s, Skill: %s, RecaptchaToken: %s, APIKey: %s, CustomChatInfo: %v}",
+		r.InstallationID, r.Email, r.Name, r.Skill, hidden(r.RecaptchaToken), hidden(r.APIKey), r.CustomChatInfo)
+}
+
+// GoString is used by %#v.
+func (r StartRequest) GoString() string { return r.String() }
+
+// LogValue is used by log/slog.
+func (r StartRequest) LogValue() slog.Value {
+	return slog.GroupValue(slog.String("installationId", r.InstallationID), slog.String("email", r.Email),
+		slog.String("name", r.Name), slog.String("skill", r.Skill),
+		slog.String("recaptchaToken", hidden(r.RecaptchaToken)), slog.String("apiKey", hidden(r.APIKey)))
+}
+
+// hidden is how a secret field prints: REDACTED, or empty when unset.
+func hidden(s string) string {
+	if s == "" {
+		return ""
+	}
+	return "REDACTED"
 }
 
 // sessionAnswer accepts a ChatSession both flat and wrapped in

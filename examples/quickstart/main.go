@@ -8,6 +8,7 @@ package main
 import (
 	"context"
 	"errors"
+	"flag"
 	"fmt"
 	"io"
 	"net/http/httptest"
@@ -39,6 +40,13 @@ type step struct {
 }
 
 func main() {
+	flag.Usage = func() {
+		fmt.Fprintln(flag.CommandLine.Output(), "usage: go run ./examples/quickstart\n\n"+
+			"A tour of every contactkit package against in-process fakes: no account,\n"+
+			"no network, no flags. Each package's own example (go run ./examples/<name> -h)\n"+
+			"talks to a real system with -base-url and credentials from the environment.")
+	}
+	flag.Parse()
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	err := tour(ctx, os.Stdout)
 	cancel()

@@ -31,8 +31,8 @@ import (
 // requests User-Agent and credentials), then the user's wrapper, then the
 // base transport.
 //
-// The retry loop is the SDK's own (DESIGN.md named go-retryablehttp):
-// building a fresh request for each attempt applies credentials to every
+// The retry loop is the SDK's own (the first version used
+// go-retryablehttp): building a fresh request for each attempt applies credentials to every
 // attempt without copying requests, and saves go-retryablehttp's wrapper
 // request and hooks on every call; the policy (checkRetry, backoff) is
 // the same.

@@ -48,7 +48,7 @@ func stateFrom(ctx context.Context) *callState {
 	return &callState{}
 }
 
-// checkRetry is the SDK's retry policy (DESIGN.md "Retries"):
+// checkRetry is the SDK's retry policy:
 //   - idempotent calls retry connection errors and 429, 502, 503, 504;
 //   - other calls retry only a connection error that proves the request was
 //     never sent (the dial failed);

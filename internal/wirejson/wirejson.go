@@ -20,11 +20,14 @@ import (
 	"slices"
 	"strings"
 	"sync"
+
+	"github.com/contactkit/contactkit"
 )
 
 // Unknown holds the fields of a JSON object that its Go type does not
-// declare, by name, as they were received.
-type Unknown map[string]json.RawMessage
+// declare, by name, as they were received. It is the public
+// contactkit.UnknownFields, which the API types name in their fields.
+type Unknown = contactkit.UnknownFields
 
 // Split decodes data into known (a pointer to a struct) and returns the
 // object's fields that known's type does not declare; nil when there are
