@@ -27,6 +27,17 @@
 //     document allows: $report.bytes as the PDF's or its base64 text's
 //     size, base64 wrapped or unpadded, any Content-Type.
 //
+// The transcript is made for people to read: emoji are drawn as emoji,
+// inline at the text's size, in colour, from the bundled Twemoji set
+// (emoji/, CC-BY 4.0, licence in emoji/LICENSE; about 2 MB of the binary),
+// with sequences as one emoji (skin tones, ZWJ families, flags, keycaps,
+// U+FE0F variants); copying or extracting the text gives the emoji's own
+// characters (ActualText), or its name (":thumbs_up_sign:") in readers
+// without ActualText. Only a code point above U+FFFF that no bundled emoji
+// covers is drawn as Placeholder. http(s) URLs and e-mail addresses become
+// link annotations (mailto: for addresses), also when wrapped. A fixed
+// RenderOptions.CreationDate gives byte-identical files.
+//
 // Package chatexporttest is a fake customer back end for tests;
 // examples/chatexport-backend is a production-shaped one.
 package chatexport

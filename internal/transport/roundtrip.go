@@ -44,6 +44,7 @@ func (t *attempt) RoundTrip(req *http.Request) (*http.Response, error) {
 	ctx, cancel := context.WithCancelCause(req.Context())
 	st := &attemptState{w: watch{cancel: cancel, d: t.timeout}} // one allocation for both
 	w := &st.w
+	w.begin() // waiting for the request to be written and the headers to come
 	w.timer = time.AfterFunc(t.timeout, w.fire)
 
 	var out *http.Request
@@ -60,7 +61,7 @@ func (t *attempt) RoundTrip(req *http.Request) (*http.Response, error) {
 	default:
 		out = req.Clone(ctx)
 		if err := t.setHeaders(out); err != nil {
-			w.stop()
+			w.close()
 			cancel(nil)
 			return nil, err
 		}
@@ -70,9 +71,10 @@ func (t *attempt) RoundTrip(req *http.Request) (*http.Response, error) {
 	}
 	start := time.Now()
 	resp, err := t.next.RoundTrip(out)
-	fired := !w.stop()
+	w.end()
 	if err != nil {
-		if fired && errors.Is(context.Cause(ctx), errNoProgress) {
+		w.close()
+		if w.fired.Load() && errors.Is(context.Cause(ctx), errNoProgress) {
 			err = &timeoutError{what: "no response headers", d: t.timeout}
 		}
 		cancel(nil)
@@ -83,6 +85,7 @@ func (t *attempt) RoundTrip(req *http.Request) (*http.Response, error) {
 	if rwc, ok := resp.Body.(io.ReadWriteCloser); ok && resp.StatusCode == http.StatusSwitchingProtocols {
 		// An upgraded connection (the Avaya websocket) idles as it likes:
 		// no read timeout, and its context lives until it is closed.
+		w.close()
 		resp.Body = &upgradedBody{ReadWriteCloser: rwc, cancel: cancel}
 		return resp, nil
 	}
@@ -147,25 +150,59 @@ func (t *attempt) CloseIdleConnections() {
 // errNoProgress is the cause with which a watch cancels its attempt.
 var errNoProgress = errors.New("no progress")
 
-// watch cancels an attempt that makes no progress for d: while the
-// request is written and its headers awaited, and during each read of the
-// body. Between reads (the caller busy with what it read) it is stopped.
+// watch cancels an attempt that makes no progress for d while it waits
+// for the server: while the request is written and its headers awaited,
+// and during each read of the body. Between reads (the caller busy with
+// what it read) nothing is timed. Waits and progress are marked with
+// atomic stores; one timer checks them, so a body read costs no timer
+// operation.
 type watch struct {
-	timer  *time.Timer
-	cancel context.CancelCauseFunc
-	d      time.Duration
-	fired  atomic.Bool
+	timer   *time.Timer
+	cancel  context.CancelCauseFunc
+	d       time.Duration
+	waiting atomic.Bool  // a wait for the server is under way
+	since   atomic.Int64 // monotonic ns of the wait's start or its last progress
+	fired   atomic.Bool  // the attempt was cancelled for want of progress
+	done    atomic.Bool  // the attempt is over: the timer stays stopped
 }
 
+// epoch anchors monotonic: time.Since reads the monotonic clock.
+var epoch = time.Now()
+
+func monotonic() int64 { return int64(time.Since(epoch)) }
+
+func (w *watch) begin() {
+	w.since.Store(monotonic())
+	w.waiting.Store(true)
+}
+
+func (w *watch) progress() { w.since.Store(monotonic()) }
+
+func (w *watch) end() { w.waiting.Store(false) }
+
+// fire checks the wait: no progress for d cancels the attempt; otherwise
+// the timer is set for when d would run out.
 func (w *watch) fire() {
+	if w.done.Load() {
+		return
+	}
+	if !w.waiting.Load() {
+		w.timer.Reset(w.d)
+		return
+	}
+	idle := time.Duration(monotonic() - w.since.Load())
+	if idle < w.d {
+		w.timer.Reset(w.d - idle)
+		return
+	}
 	w.fired.Store(true)
 	w.cancel(errNoProgress)
 }
 
-// stop stops the timer; it reports false when the timer had fired.
-func (w *watch) stop() bool { return w.timer.Stop() || !w.fired.Load() }
-
-func (w *watch) reset() { w.timer.Reset(w.d) }
+func (w *watch) close() {
+	w.done.Store(true)
+	w.timer.Stop()
+}
 
 // timeoutError is contactkit.ErrTimeout with what timed out. It is a
 // net.Error whose Timeout() is true, so a retry policy treats it as a
@@ -192,7 +229,7 @@ type uploadBody struct {
 func (b *uploadBody) Read(p []byte) (int, error) {
 	n, err := b.ReadCloser.Read(p)
 	if n > 0 {
-		b.w.reset()
+		b.w.progress()
 	}
 	return n, err
 }
@@ -213,16 +250,17 @@ type downloadBody struct {
 }
 
 func (b *downloadBody) Read(p []byte) (int, error) {
-	b.w.reset()
+	b.w.begin()
 	n, err := b.rc.Read(p)
-	if !b.w.stop() && err != nil && errors.Is(context.Cause(b.ctx), errNoProgress) {
+	b.w.end()
+	if err != nil && b.w.fired.Load() && errors.Is(context.Cause(b.ctx), errNoProgress) {
 		err = &timeoutError{what: "no body bytes", d: b.w.d}
 	}
 	return n, err
 }
 
 func (b *downloadBody) Close() error {
-	b.w.stop()
+	b.w.close()
 	err := b.rc.Close()
 	b.w.cancel(nil)
 	return err
