@@ -2,6 +2,7 @@ package avaya
 
 import (
 	"context"
+	"encoding/binary"
 	"errors"
 	"fmt"
 	"io"
@@ -55,11 +56,27 @@ type ArchiveResult struct {
 // Archive downloads every recording that started in [start, end] and has
 // audio into dir as {recording-key}.{format}. Each file is written to a
 // temporary name (.{recording-key}.{format}.part) and renamed only when
-// complete: its size must match the listing's size (and the answer's
-// Content-Length, when there is one), so a file that exists with the
-// listed size is whole, and a second run skips it and resumes where the
-// first stopped. A file of an earlier run whose size differs from the
-// listing's is downloaded again. A download broken off midway is resumed
+// it is verified whole; a second run skips a file that passes the same
+// check and downloads again one that does not, so it resumes where the
+// first stopped. The check depends on the format:
+//
+//   - SPX, the stored file: its size must be the listing's size (and the
+//     answer's length, Content-Length or the Content-Range total, when
+//     there is one).
+//   - WAV, converted by the server: the listing's size is the stored
+//     SPX file's, not the WAV's (the document's 48,974 ms recording is
+//     42,443 bytes, about 7 kbit/s), so it is not used. The file must
+//     have the answer's length when there is one, and its own RIFF
+//     header must agree: the RIFF chunk size is the file size − 8 (plus
+//     a pad byte when odd). A header whose RIFF size is 0 or 0xFFFFFFFF
+//     (a streaming writer's "unknown") is checked by its "data" chunk's
+//     size instead; a WAV whose header gives neither, or that is not a
+//     RIFF/WAVE file, fails (it cannot be told from a cut-short one).
+//     A body cut short without Content-Length is thus caught by its
+//     header, and a file of an earlier run is "already there" only when
+//     its header passes the same check (its RIFF size matches its length).
+//
+// A download broken off midway is resumed
 // with a Range request (If-Range with the server's ETag or Last-Modified)
 // when the server offers one, else started over, up to the client's
 // RetryPolicy.MaxAttempts tries spaced by its waits. Temporary files of
@@ -186,19 +203,22 @@ func removeStaleParts(dir string) error {
 }
 
 // archiveOne downloads one recording unless its file is already there
-// with the listed size.
+// and whole (see complete).
 func (c *Client) archiveOne(ctx context.Context, r Recording, dir string, format AudioFormat) (n int64, skipped bool, err error) {
 	k := r.Key
 	final := filepath.Join(dir, string(k)+"."+string(format))
-	if fi, err := os.Stat(final); err == nil && fi.Mode().IsRegular() && (r.Size <= 0 || fi.Size() == r.Size) {
+	if complete(final, r, format) {
 		return 0, true, nil
 	}
 	part := filepath.Join(dir, "."+string(k)+"."+string(format)+partSuffix)
-	f, err := os.OpenFile(part, os.O_CREATE|os.O_TRUNC|os.O_WRONLY, 0o640)
+	f, err := os.OpenFile(part, os.O_CREATE|os.O_TRUNC|os.O_RDWR, 0o640)
 	if err != nil {
 		return 0, false, fmt.Errorf("contactkit: avaya: archiving %s: %w", k, err)
 	}
-	d := download{c: c, key: k, format: format, f: f, want: r.Size}
+	d := download{c: c, key: k, format: format, f: f, want: -1}
+	if format == SPX {
+		d.want = r.Size // the listing's size is the stored SPX file's
+	}
 	err = d.run(ctx)
 	if cerr := f.Close(); err == nil {
 		err = cerr
@@ -213,6 +233,84 @@ func (c *Client) archiveOne(ctx context.Context, r Recording, dir string, format
 	return d.have, false, nil
 }
 
+// complete reports whether name, a file of an earlier run, is r's whole
+// file: for SPX, of the listing's size (any size when the listing has
+// none); for WAV, a file its own RIFF header says is whole.
+func complete(name string, r Recording, format AudioFormat) bool {
+	fi, err := os.Stat(name)
+	if err != nil || !fi.Mode().IsRegular() {
+		return false
+	}
+	if format != WAV {
+		return r.Size <= 0 || fi.Size() == r.Size
+	}
+	f, err := os.Open(name) //nolint:gosec // a name made of dir and a validated key
+	if err != nil {
+		return false
+	}
+	defer f.Close()
+	return checkWAV(f, fi.Size()) == nil
+}
+
+// riffUnknown is the size a streaming WAV writer puts in a header before
+// it knows the length (0 is the other such mark).
+const riffUnknown = 0xFFFFFFFF
+
+// checkWAV verifies by its own header that the size bytes of f are a
+// whole WAV file: the RIFF chunk's size is size − 8 (plus a pad byte when
+// odd). When the RIFF size is unknown (0 or 0xFFFFFFFF), the "data"
+// chunk's size, when it has one, must fit in the file. A file too short
+// for what its header says is errShort; one with no RIFF/WAVE header, or
+// whose header gives no size, is errBadFile; one longer than its header
+// says is errSizeMismatch.
+func checkWAV(f io.ReaderAt, size int64) error {
+	var hdr [12]byte
+	if size < int64(len(hdr)) {
+		return fmt.Errorf("%w: %d bytes, not even a WAV header", errShort, size)
+	}
+	if _, err := f.ReadAt(hdr[:], 0); err != nil {
+		return err
+	}
+	if string(hdr[0:4]) != "RIFF" || string(hdr[8:12]) != "WAVE" {
+		return fmt.Errorf("%w: not a WAV file (no RIFF/WAVE header)", errBadFile)
+	}
+	riff := int64(binary.LittleEndian.Uint32(hdr[4:8]))
+	if riff != 0 && riff != riffUnknown {
+		end := 8 + riff
+		switch {
+		case size < end:
+			return fmt.Errorf("%w: got %d of the %d bytes its WAV header gives", errShort, size, end)
+		case size > end+(riff&1):
+			return fmt.Errorf("%w: %d bytes, its WAV header gives %d", errSizeMismatch, size, end)
+		}
+		return nil
+	}
+	// The RIFF size is unknown: walk the chunks to "data" (a few at most:
+	// "fmt ", "fact", "LIST").
+	for off, i := int64(len(hdr)), 0; i < 64; i++ {
+		var ch [8]byte
+		if off+int64(len(ch)) > size {
+			return fmt.Errorf("%w: the WAV header breaks off after %d bytes", errShort, size)
+		}
+		if _, err := f.ReadAt(ch[:], off); err != nil {
+			return err
+		}
+		n := int64(binary.LittleEndian.Uint32(ch[4:]))
+		if n == riffUnknown || (n == 0 && string(ch[:4]) == "data") {
+			break
+		}
+		off += int64(len(ch)) + n
+		if string(ch[:4]) == "data" {
+			if size < off {
+				return fmt.Errorf("%w: got %d bytes, its WAV data chunk ends at %d", errShort, size, off)
+			}
+			return nil
+		}
+		off += n & 1
+	}
+	return fmt.Errorf("%w: its WAV header gives no size (RIFF size %#x), so it cannot be told from a cut-short file", errBadFile, riff)
+}
+
 // errShort is a body that ended before the size the listing or the
 // server gave: it is resumed or fetched again, never kept.
 var errShort = errors.New("body ended early")
@@ -223,7 +321,7 @@ type download struct {
 	key       Key
 	format    AudioFormat
 	f         *os.File
-	want      int64  // the listing's size; 0 or less: unknown
+	want      int64  // SPX: the listing's size; 0 or less: unknown or WAV
 	have      int64  // bytes in f
 	validator string // the server's strong ETag or Last-Modified, for If-Range
 }
@@ -248,13 +346,17 @@ func (d *download) run(ctx context.Context) error {
 }
 
 // resumable reports a failure worth another try: the body broke off or
-// came short. Size disagreements and local write errors are not.
+// came short. Size disagreements, files that are not what was asked for
+// and local write errors are not.
 func resumable(err error) bool {
 	var pathErr *fs.PathError
-	return !errors.As(err, &pathErr) && !errors.Is(err, errSizeMismatch)
+	return !errors.As(err, &pathErr) && !errors.Is(err, errSizeMismatch) && !errors.Is(err, errBadFile)
 }
 
-var errSizeMismatch = errors.New("size mismatch")
+var (
+	errSizeMismatch = errors.New("size mismatch")
+	errBadFile      = errors.New("unusable file")
+)
 
 func (d *download) try(ctx context.Context) error {
 	hdr := http.Header{"Accept": {"*/*"}}
@@ -290,9 +392,9 @@ func (d *download) try(ctx context.Context) error {
 	if total >= 0 && d.want > 0 && total != d.want {
 		return fmt.Errorf("%w: the server sends %d bytes, the listing says %d", errSizeMismatch, total, d.want)
 	}
-	expect := d.want
+	expect := d.want // SPX: the listing's size
 	if expect <= 0 {
-		expect = total
+		expect = total // WAV, or no size listed: the answer's, when it gives one
 	}
 	n, err := io.Copy(d.f, resp.Body)
 	d.have += n
@@ -304,7 +406,16 @@ func (d *download) try(ctx context.Context) error {
 	case expect >= 0 && d.have > expect:
 		return fmt.Errorf("%w: got %d bytes, expected %d", errSizeMismatch, d.have, expect)
 	}
-	return nil
+	if d.format != WAV {
+		return nil
+	}
+	err = checkWAV(d.f, d.have)
+	if expect >= 0 && errors.Is(err, errShort) {
+		// The answer came whole by its length, but its header says more:
+		// fetching it again would not mend that.
+		return fmt.Errorf("%w: %w", errSizeMismatch, err)
+	}
+	return err
 }
 
 // restart empties the file for a download from the first byte.

@@ -48,7 +48,7 @@ func BenchmarkStream1GiB(b *testing.B) {
 	}
 	ctx := context.Background()
 	sdk := func(sample func()) error {
-		a, err := c.RecordingAudio(ctx, rec.Key, avaya.WAV)
+		a, err := c.RecordingAudio(ctx, rec.Key, avaya.SPX)
 		if err != nil {
 			return err
 		}
@@ -60,7 +60,7 @@ func BenchmarkStream1GiB(b *testing.B) {
 		return err
 	}
 	base := func() error {
-		req, _ := http.NewRequestWithContext(ctx, http.MethodGet, srv.URL()+"/rest/api/v1/recordings/"+string(rec.Key)+"/audio?format=wav", nil)
+		req, _ := http.NewRequestWithContext(ctx, http.MethodGet, srv.URL()+"/rest/api/v1/recordings/"+string(rec.Key)+"/audio?format=spx", nil)
 		req.Header.Set("Authorization", "Bearer "+srv.Token)
 		resp, err := srv.Client().Do(req)
 		if err != nil {

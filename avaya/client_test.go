@@ -49,10 +49,11 @@ func TestRecordingAudioStreams(t *testing.T) {
 	a, err := c.RecordingAudio(context.Background(), avayatest.DocumentedRecording1, avaya.WAV)
 	require.NoError(t, err)
 	assert.Equal(t, "audio/wav", a.ContentType)
-	assert.EqualValues(t, 42443, a.Length)
+	assert.EqualValues(t, 391_850, a.Length, "48,974 ms of 8 kHz µ-law and its header, not the listing's 42,443")
 	b := readAll(t, a)
-	want, _ := io.ReadAll(avayatest.AudioReader(avayatest.DocumentedRecording1, 42443))
+	want, _ := io.ReadAll(avayatest.WAVReader(avaya.Recording{Key: avayatest.DocumentedRecording1, Duration: 48974 * time.Millisecond}))
 	assert.Equal(t, want, b)
+	assert.Equal(t, "RIFF", string(b[:4]))
 	reqs := srv.Requests()
 	assert.Equal(t, "/rest/api/v1/recordings/83849370-5753-4186-9fc5-9c069e615734-1568735345298/audio", reqs[0].Path)
 	assert.Equal(t, "format=wav", reqs[0].Query)
@@ -60,7 +61,10 @@ func TestRecordingAudioStreams(t *testing.T) {
 	a, err = c.RecordingAudio(context.Background(), avayatest.DocumentedRecording1, "")
 	require.NoError(t, err)
 	assert.Equal(t, "audio/ogg", a.ContentType, "spx is the default")
-	readAll(t, a)
+	assert.EqualValues(t, 42443, a.Length, "SPX is the stored file: the listing's size")
+	b = readAll(t, a)
+	want, _ = io.ReadAll(avayatest.AudioReader(avayatest.DocumentedRecording1, 42443))
+	assert.Equal(t, want, b)
 	assert.Empty(t, srv.Requests()[1].Query)
 }
 
@@ -129,7 +133,7 @@ func TestCallAudioFallsBackBetweenPathForms(t *testing.T) {
 		for range 2 {
 			a, err := c.CallAudio(context.Background(), avayatest.DocumentedCall, avaya.WAV)
 			require.NoError(t, err, tc.form)
-			assert.Len(t, readAll(t, a), 42443+49743, "both recordings of the call")
+			assert.Len(t, readAll(t, a), 58+(48974+59347)*8, "one WAV of both recordings of the call")
 		}
 		var paths []string
 		for _, r := range srv.Requests() {
@@ -292,7 +296,10 @@ func TestArchive(t *testing.T) {
 	for _, r := range want {
 		b, err := os.ReadFile(filepath.Join(dir, string(r.Key)+".wav"))
 		require.NoError(t, err)
-		w, _ := io.ReadAll(avayatest.AudioReader(r.Key, r.Size))
+		body, size := avayatest.Audio(avaya.WAV, r)
+		w, _ := io.ReadAll(body)
+		assert.Len(t, w, int(size))
+		assert.NotEqual(t, r.Size, size, "a WAV is not the listing's (SPX) size")
 		assert.Equal(t, sha256.Sum256(w), sha256.Sum256(b))
 	}
 	leftovers, _ := filepath.Glob(filepath.Join(dir, ".*"))

@@ -33,7 +33,8 @@
 // stop after MaxPolls with ErrNotReady.
 //
 // Archive copies every recording of a time frame into a directory with
-// bounded concurrency, size checks against the listing, atomic renames,
+// bounded concurrency, size checks (SPX against the listing, WAV against
+// its own RIFF header and Content-Length), atomic renames,
 // resumption of broken downloads (HTTP Range) and of earlier runs.
 //
 // Package avayatest provides an in-memory Call Reporting server for tests

@@ -27,7 +27,7 @@ func ExampleClient_RecordingAudio() {
 	defer audio.Body.Close()
 	n, _ := io.Copy(io.Discard, audio.Body) // or into a file: nothing is buffered
 	fmt.Println(audio.ContentType, n, "bytes")
-	// Output: audio/wav 42443 bytes
+	// Output: audio/wav 391850 bytes
 }
 
 func ExampleClient_CallAudio() {
@@ -153,7 +153,7 @@ func ExampleClient_Archive() {
 	res, _ = c.Archive(context.Background(), day, day.Add(24*time.Hour), dir, avaya.ArchiveOptions{Format: avaya.WAV})
 	fmt.Println(res.Line())
 	// Output:
-	// [2/2] 2 downloaded, 0 skipped, 0 failed, 0.1 MiB
+	// [2/2] 2 downloaded, 0 skipped, 0 failed, 0.8 MiB
 	// [2/2] 0 downloaded, 2 skipped, 0 failed, 0.0 MiB
 }
 

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"fmt"
 	"io"
 	"log/slog"
 	"net"
@@ -320,7 +321,7 @@ func TestFallbackOnFrameworkNotFound(t *testing.T) {
 	srv.FrameworkNotFound(true)
 	a, err := c.CallAudio(context.Background(), avayatest.DocumentedCall, avaya.WAV)
 	require.NoError(t, err)
-	assert.Len(t, readAll(t, a), 42443+49743)
+	assert.Len(t, readAll(t, a), 58+(48974+59347)*8, "one WAV of both recordings")
 	recs, err := c.Recordings(context.Background(), time.UnixMilli(1568735345298), time.UnixMilli(1568739643644))
 	require.NoError(t, err)
 	assert.Len(t, recs, 2)
@@ -352,11 +353,23 @@ func archiveFixture(t *testing.T, srv *avayatest.Server, sizes ...int64) (time.T
 	return base, recs
 }
 
-func wantAudio(t *testing.T, dir string, r avaya.Recording) {
+// audioFile is the file the fake serves for r in format.
+func audioFile(t *testing.T, format avaya.AudioFormat, r avaya.Recording) []byte {
 	t.Helper()
-	got, err := os.ReadFile(filepath.Join(dir, string(r.Key)+".wav"))
+	body, size := avayatest.Audio(format, r)
+	b, err := io.ReadAll(body)
 	require.NoError(t, err)
-	want, _ := io.ReadAll(avayatest.AudioReader(r.Key, r.Size))
+	require.Len(t, b, int(size))
+	return b
+}
+
+func wantAudio(t *testing.T, dir string, r avaya.Recording) { wantFile(t, dir, avaya.WAV, r) }
+
+func wantFile(t *testing.T, dir string, format avaya.AudioFormat, r avaya.Recording) {
+	t.Helper()
+	got, err := os.ReadFile(filepath.Join(dir, string(r.Key)+"."+string(format)))
+	require.NoError(t, err)
+	want := audioFile(t, format, r)
 	require.Len(t, got, len(want))
 	require.True(t, bytes.Equal(want, got), "the archived bytes are the recording's")
 }
@@ -371,72 +384,118 @@ func audioRequests(srv *avayatest.Server) []avayatest.Request {
 	return out
 }
 
-// Issue 12: a body cut short without Content-Length was stored as a
-// complete file, and every later run skipped it as "already there".
-func TestArchiveNeverKeepsBodyCutShort(t *testing.T) {
-	srv, c := newFake(t)
-	srv.IgnoreRange(true)
-	base, recs := archiveFixture(t, srv, 1<<20)
-	srv.CutAudio(100) // every try is cut
-	dir := t.TempDir()
-	res, err := c.Archive(context.Background(), base, base.Add(time.Hour), dir, avaya.ArchiveOptions{Format: avaya.WAV})
-	require.NoError(t, err)
-	assert.Equal(t, 1, res.Failed)
-	assert.Contains(t, res.Errors[recs[0].Key].Error(), "of 1048576 bytes")
-	entries, _ := os.ReadDir(dir)
-	assert.Empty(t, entries, "nothing renamed into place, no temporary file left")
+var formats = []avaya.AudioFormat{avaya.SPX, avaya.WAV}
 
-	srv.CutAudio(1) // the next run: one cut, then whole; no ranges, so it starts over
-	srv.ResetRequests()
-	res, err = c.Archive(context.Background(), base, base.Add(time.Hour), dir, avaya.ArchiveOptions{Format: avaya.WAV})
-	require.NoError(t, err)
-	assert.Equal(t, 1, res.Downloaded)
-	wantAudio(t, dir, recs[0])
-	reqs := audioRequests(srv)
-	require.Len(t, reqs, 2)
-	assert.Empty(t, reqs[1].Header.Get("Range"), "no validator: no Range")
+// Issue 12: a body cut short without Content-Length was stored as a
+// complete file, and every later run skipped it as "already there". For
+// WAV the listing's size is not the file's: the cut is caught by the
+// file's own RIFF header.
+func TestArchiveNeverKeepsBodyCutShort(t *testing.T) {
+	for _, format := range formats {
+		t.Run(string(format), func(t *testing.T) {
+			srv, c := newFake(t)
+			srv.IgnoreRange(true)
+			base, recs := archiveFixture(t, srv, 1<<20)
+			whole := int64(len(audioFile(t, format, recs[0])))
+			srv.CutAudio(100) // every try is cut
+			dir := t.TempDir()
+			opts := avaya.ArchiveOptions{Format: format}
+			res, err := c.Archive(context.Background(), base, base.Add(time.Hour), dir, opts)
+			require.NoError(t, err)
+			assert.Equal(t, 1, res.Failed)
+			assert.Contains(t, res.Errors[recs[0].Key].Error(), fmt.Sprintf("got %d of", whole/2))
+			assert.Contains(t, res.Errors[recs[0].Key].Error(), fmt.Sprintf("%d bytes", whole))
+			assert.Len(t, audioRequests(srv), 4, "a cut body is fetched again, up to MaxAttempts")
+			entries, _ := os.ReadDir(dir)
+			assert.Empty(t, entries, "nothing renamed into place, no temporary file left")
+
+			srv.CutAudio(1) // the next run: one cut, then whole; no ranges, so it starts over
+			srv.ResetRequests()
+			res, err = c.Archive(context.Background(), base, base.Add(time.Hour), dir, opts)
+			require.NoError(t, err)
+			assert.Equal(t, 1, res.Downloaded, "%v", res.Errors)
+			wantFile(t, dir, format, recs[0])
+			reqs := audioRequests(srv)
+			require.Len(t, reqs, 2)
+			assert.Empty(t, reqs[1].Header.Get("Range"), "no validator: no Range")
+		})
+	}
 }
 
 // Issue 12: a broken download resumes with Range + If-Range where the
-// server offers ranges.
+// server offers ranges, in both formats.
 func TestArchiveResumesWithRange(t *testing.T) {
-	srv, c := newFake(t)
-	base, recs := archiveFixture(t, srv, 1<<20)
-	srv.CutAudio(1)
-	dir := t.TempDir()
-	res, err := c.Archive(context.Background(), base, base.Add(time.Hour), dir, avaya.ArchiveOptions{Format: avaya.WAV})
-	require.NoError(t, err)
-	require.Equal(t, 1, res.Downloaded, "%v", res.Errors)
-	wantAudio(t, dir, recs[0])
-	reqs := audioRequests(srv)
-	require.Len(t, reqs, 2)
-	assert.Equal(t, "bytes=524288-", reqs[1].Header.Get("Range"))
-	assert.NotEmpty(t, reqs[1].Header.Get("If-Range"), "with the ETag the server gave")
-	assert.EqualValues(t, 1<<20, res.Bytes)
+	for _, format := range formats {
+		t.Run(string(format), func(t *testing.T) {
+			srv, c := newFake(t)
+			base, recs := archiveFixture(t, srv, 1<<20)
+			whole := int64(len(audioFile(t, format, recs[0])))
+			srv.CutAudio(1)
+			dir := t.TempDir()
+			res, err := c.Archive(context.Background(), base, base.Add(time.Hour), dir, avaya.ArchiveOptions{Format: format})
+			require.NoError(t, err)
+			require.Equal(t, 1, res.Downloaded, "%v", res.Errors)
+			wantFile(t, dir, format, recs[0])
+			reqs := audioRequests(srv)
+			require.Len(t, reqs, 2)
+			assert.Equal(t, fmt.Sprintf("bytes=%d-", whole/2), reqs[1].Header.Get("Range"))
+			assert.NotEmpty(t, reqs[1].Header.Get("If-Range"), "with the ETag the server gave")
+			assert.Equal(t, whole, res.Bytes)
+		})
+	}
 }
 
-// Issue 12: a truncated file of an earlier run is not "already there",
-// and stale temporary files of earlier runs are removed.
+// Issue 12: a truncated file of an earlier run is not "already there"
+// (for WAV: also one cut at exactly the listing's size, which is the SPX
+// file's), a whole one is, and stale temporary files of earlier runs are
+// removed.
 func TestArchiveRedoesTruncatedFilesAndRemovesStaleParts(t *testing.T) {
-	srv, c := newFake(t)
-	base, recs := archiveFixture(t, srv, 40_000, 50_000)
-	dir := t.TempDir()
-	full, _ := io.ReadAll(avayatest.AudioReader(recs[0].Key, recs[0].Size))
-	require.NoError(t, os.WriteFile(filepath.Join(dir, string(recs[0].Key)+".wav"), full[:20_000], 0o600))
-	stale := []string{"." + string(recs[1].Key) + ".wav.part", "." + string(recs[1].Key) + ".part-12345"}
-	for _, name := range stale {
-		require.NoError(t, os.WriteFile(filepath.Join(dir, name), []byte("old"), 0o600))
+	for _, format := range formats {
+		t.Run(string(format), func(t *testing.T) {
+			srv, c := newFake(t)
+			base, recs := archiveFixture(t, srv, 40_000, 50_000, 60_000)
+			dir := t.TempDir()
+			name := func(r avaya.Recording) string { return filepath.Join(dir, string(r.Key)+"."+string(format)) }
+			full := audioFile(t, format, recs[0])
+			require.NoError(t, os.WriteFile(name(recs[0]), full[:20_000], 0o600))
+			cut := len(full) - 1
+			if format == avaya.WAV {
+				full := audioFile(t, format, recs[2])
+				cut = int(recs[2].Size) // what the listing says
+				require.Less(t, cut, len(full))
+				require.NoError(t, os.WriteFile(name(recs[2]), full[:cut], 0o600))
+			} else {
+				require.NoError(t, os.WriteFile(name(recs[2]), audioFile(t, format, recs[2])[:cut/2], 0o600))
+			}
+			stale := []string{"." + string(recs[1].Key) + "." + string(format) + ".part", "." + string(recs[1].Key) + ".part-12345"}
+			for _, name := range stale {
+				require.NoError(t, os.WriteFile(filepath.Join(dir, name), []byte("old"), 0o600))
+			}
+			require.NoError(t, os.WriteFile(filepath.Join(dir, ".keep.part"), []byte("not ours"), 0o600))
+			opts := avaya.ArchiveOptions{Format: format}
+			res, err := c.Archive(context.Background(), base, base.Add(time.Hour), dir, opts)
+			require.NoError(t, err)
+			assert.Equal(t, 3, res.Downloaded, "the truncated files are downloaded again: %v", res.Errors)
+			for _, r := range recs {
+				wantFile(t, dir, format, r)
+			}
+			for _, name := range stale {
+				assert.NoFileExists(t, filepath.Join(dir, name))
+			}
+			assert.FileExists(t, filepath.Join(dir, ".keep.part"), "files that are not ours are left alone")
+
+			// A rerun skips the good files and redoes a truncated one.
+			full = audioFile(t, format, recs[1])
+			require.NoError(t, os.WriteFile(name(recs[1]), full[:len(full)*3/5], 0o600))
+			srv.ResetRequests()
+			res, err = c.Archive(context.Background(), base, base.Add(time.Hour), dir, opts)
+			require.NoError(t, err)
+			assert.Equal(t, 2, res.Skipped)
+			assert.Equal(t, 1, res.Downloaded, "%v", res.Errors)
+			assert.Len(t, audioRequests(srv), 1)
+			wantFile(t, dir, format, recs[1])
+		})
 	}
-	require.NoError(t, os.WriteFile(filepath.Join(dir, ".keep.part"), []byte("not ours"), 0o600))
-	res, err := c.Archive(context.Background(), base, base.Add(time.Hour), dir, avaya.ArchiveOptions{Format: avaya.WAV})
-	require.NoError(t, err)
-	assert.Equal(t, 2, res.Downloaded, "the truncated file is downloaded again")
-	wantAudio(t, dir, recs[0])
-	wantAudio(t, dir, recs[1])
-	for _, name := range stale {
-		assert.NoFileExists(t, filepath.Join(dir, name))
-	}
-	assert.FileExists(t, filepath.Join(dir, ".keep.part"), "files that are not ours are left alone")
 }
 
 // Attack: a context cancelled at every step of Archive (listing, each
@@ -507,4 +566,102 @@ func TestSubscribeCloseBoundedOnSilentServer(t *testing.T) {
 	}
 	require.False(t, cancelled.IsZero())
 	assert.Less(t, time.Since(cancelled), time.Second)
+}
+
+// Issue 12 (review): a server that accepts the handshake and drops the
+// socket at once was redialled (and its values polled) after MinWait
+// every time, forever: the backoff was reset by every handshake. It now
+// keeps growing until a connection lasts PingInterval. With MinWait 5 ms
+// and MaxWait 200 ms the waits are at least 5, 5, 10, 20, 40, then 100 ms
+// (jitter halves at most), so 800 ms hold at most 13 dials; a reset
+// backoff made one every 5-10 ms (about a hundred).
+// flappingFake is a server that drops every subscription at once and a
+// client whose waits are 5 ms doubling up to maxWait.
+func flappingFake(t *testing.T, maxWait time.Duration) (*avayatest.Server, *avaya.Client) {
+	t.Helper()
+	srv := avayatest.NewServer()
+	t.Cleanup(srv.Close)
+	srv.InitDelay(0)
+	srv.DropAtOnce(true)
+	c, err := avaya.NewClient(srv.URL(), contactkit.StaticToken(srv.Token),
+		avaya.WithRetry(contactkit.RetryPolicy{MaxAttempts: 2, MinWait: 5 * time.Millisecond, MaxWait: maxWait}))
+	require.NoError(t, err)
+	return srv, c
+}
+
+func TestSubscribeBacksOffFromServerThatDropsAtOnce(t *testing.T) {
+	srv, c := flappingFake(t, 200*time.Millisecond)
+	ctx, cancel := context.WithTimeout(context.Background(), 800*time.Millisecond)
+	defer cancel()
+	var connected atomic.Int32
+	opts := avaya.SubscribeOptions{PingInterval: time.Second, PingTimeout: 150 * time.Millisecond}
+	opts.OnState = func(s avaya.ConnState, _ error) {
+		if s == avaya.Connected {
+			connected.Add(1)
+		}
+	}
+	for _, err := range c.Subscribe(ctx, []string{avayatest.MetricCallsInQueue}, opts) {
+		if err != nil { // snapshot values come too
+			require.ErrorIs(t, err, context.DeadlineExceeded)
+		}
+	}
+	dials := len(handshakes(srv))
+	polls := 0
+	for _, r := range srv.Requests() {
+		if r.Path == "/rest/api/v1/realtime/metrics/values" {
+			polls++
+		}
+	}
+	assert.GreaterOrEqual(t, int(connected.Load()), 3, "the handshakes succeed and are redialled")
+	assert.LessOrEqual(t, dials, 13, "dials spaced by a growing backoff")
+	assert.LessOrEqual(t, polls, dials, "one snapshot poll per connection at most")
+}
+
+// The backoff starts again from MinWait after a connection that stayed
+// up PingInterval: after six connections dropped at once (the next wait
+// would be 160-320 ms), one that lasts is followed, when it drops, by a
+// redial after MinWait.
+func TestSubscribeBackoffResetsAfterStableConnection(t *testing.T) {
+	srv, c := flappingFake(t, 2*time.Second)
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	var (
+		mu       sync.Mutex
+		connects int
+		lost     []time.Time // when each connection was noticed lost
+		redials  []time.Time // when each redial started
+	)
+	opts := avaya.SubscribeOptions{NoSnapshot: true, PingInterval: 50 * time.Millisecond, PingTimeout: 150 * time.Millisecond}
+	opts.OnState = func(s avaya.ConnState, _ error) {
+		mu.Lock()
+		defer mu.Unlock()
+		switch s {
+		case avaya.Connected:
+			connects++
+			switch connects {
+			case 6:
+				srv.DropAtOnce(false) // the seventh connection lasts
+			case 7:
+				time.AfterFunc(150*time.Millisecond, srv.DropSubscribers)
+			case 8:
+				cancel()
+			}
+		case avaya.Disconnected:
+			lost = append(lost, time.Now())
+		case avaya.Connecting:
+			redials = append(redials, time.Now())
+		}
+	}
+	for _, err := range c.Subscribe(ctx, []string{avayatest.MetricCallsInQueue}, opts) {
+		if err != nil {
+			require.ErrorIs(t, err, context.Canceled)
+		}
+	}
+	mu.Lock()
+	defer mu.Unlock()
+	require.Equal(t, 8, connects)
+	require.Len(t, lost, 7)
+	require.Len(t, redials, 8)
+	assert.GreaterOrEqual(t, redials[6].Sub(lost[5]), 80*time.Millisecond, "the sixth drop at once waited Wait(5)")
+	assert.Less(t, redials[7].Sub(lost[6]), 80*time.Millisecond, "after a connection that lasted, MinWait again")
 }

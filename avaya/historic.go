@@ -104,7 +104,7 @@ type Report struct {
 	// Unknown holds fields this SDK does not declare (a newer server's
 	// additions); they are written back by MarshalJSON. So do the other
 	// report types.
-	Unknown wirejson.Unknown `json:"-"`
+	Unknown contactkit.UnknownFields `json:"-"`
 }
 
 // Timeframe is the period a report covers; the times keep their offsets.
@@ -113,7 +113,7 @@ type Timeframe struct {
 	Start time.Time `json:"start"`
 	End   time.Time `json:"end"`
 
-	Unknown wirejson.Unknown `json:"-"`
+	Unknown contactkit.UnknownFields `json:"-"`
 }
 
 // ColumnFormat is how a column's values are to be read.
@@ -132,7 +132,7 @@ type Column struct {
 	Title  string       `json:"title"`
 	Format ColumnFormat `json:"format"`
 
-	Unknown wirejson.Unknown `json:"-"`
+	Unknown contactkit.UnknownFields `json:"-"`
 }
 
 // SummaryItem is one summary figure of the report.
@@ -142,14 +142,14 @@ type SummaryItem struct {
 	FormattedValue string       `json:"formattedValue"`
 	Format         ColumnFormat `json:"format"`
 
-	Unknown wirejson.Unknown `json:"-"`
+	Unknown contactkit.UnknownFields `json:"-"`
 }
 
 // Row is one report row: cells by column key.
 type Row struct {
 	Values map[string]CellValue `json:"values"`
 
-	Unknown wirejson.Unknown `json:"-"`
+	Unknown contactkit.UnknownFields `json:"-"`
 }
 
 // CellValue is a cell with its formatted text, when the server sent one.
@@ -157,7 +157,7 @@ type CellValue struct {
 	Value          Cell   `json:"value"`
 	FormattedValue string `json:"formattedValue,omitempty"`
 
-	Unknown wirejson.Unknown `json:"-"`
+	Unknown contactkit.UnknownFields `json:"-"`
 }
 
 // Charts holds the report's charts as sent.
@@ -165,7 +165,7 @@ type Charts struct {
 	Type string            `json:"type"`
 	Rows []json.RawMessage `json:"rows"`
 
-	Unknown wirejson.Unknown `json:"-"`
+	Unknown contactkit.UnknownFields `json:"-"`
 }
 
 // The report types keep unknown fields through a decode and re-encode

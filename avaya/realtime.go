@@ -96,7 +96,7 @@ type MetricValue struct {
 	Raw json.RawMessage
 	// Unknown holds the fields of a known type that this SDK does not
 	// declare (a newer server's additions); MarshalJSON writes them back.
-	Unknown wirejson.Unknown
+	Unknown contactkit.UnknownFields
 }
 
 // metricValueWire is a value as sent, decoded by encoding/json alone (no

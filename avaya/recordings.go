@@ -72,7 +72,7 @@ type Recording struct {
 	StartTime         time.Time
 	Duration          time.Duration
 	PoolID            string
-	Size              int64 // bytes
+	Size              int64 // bytes of the stored (SPX) file; a WAV download is larger
 	EventID           int64
 	RecordingSystemID int64
 	Status            RecordingStatus

@@ -41,7 +41,9 @@ func (s ConnState) String() string {
 
 // SubscribeOptions tune a subscription. The zero value is usable. The
 // waits before redialling a lost connection follow the client's
-// RetryPolicy (WithRetry): MinWait doubling up to MaxWait, with jitter.
+// RetryPolicy (WithRetry): MinWait doubling up to MaxWait, with jitter;
+// they start again from MinWait only after a connection that stayed up
+// PingInterval.
 type SubscribeOptions struct {
 	// PingInterval is how often the connection is checked (15 s); the
 	// protocol has no heartbeat, so a silent server is noticed by a ping
@@ -77,7 +79,10 @@ const endpointSubscription = "GET /rest/api/v1/realtime-metric-subscription"
 // (for the handshake's answer) apply. After every connect it polls the
 // current values and yields them as a snapshot; updates older than what
 // was already yielded for a key are dropped. A dropped or silent
-// connection is redialled, spaced by the client's RetryPolicy. A rejected
+// connection is redialled, spaced by the client's RetryPolicy: the waits
+// grow (MinWait doubling up to MaxWait) with every failed dial and every
+// connection lost before it lasted PingInterval, and start again from
+// MinWait only after a connection that stayed up that long. A rejected
 // handshake (400, 401, 403) is yielded as an error and ends the
 // subscription. When ctx ends, at any step, ctx's error is yielded last.
 // Breaking out of the loop, or ctx ending, closes the socket with a close
@@ -123,10 +128,17 @@ func (c *Client) Subscribe(ctx context.Context, ids []string, opts SubscribeOpti
 				continue
 			}
 			state(Connected, nil)
-			attempt = 0
+			up := time.Now()
 			stop, err := c.serve(ctx, conn, ids, opts, seen, yield)
 			if stop {
 				return
+			}
+			if time.Since(up) >= opts.PingInterval {
+				// A connection that lasted a ping interval was healthy:
+				// the next redial waits only MinWait again. One dropped at
+				// once keeps the backoff growing, so a server that accepts
+				// and then drops is not dialled and polled in a tight loop.
+				attempt = 0
 			}
 			state(Disconnected, err)
 		}

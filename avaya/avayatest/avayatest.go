@@ -2,11 +2,15 @@
 // Chronicall) server for tests and examples, realtime metrics included: a
 // simulated call centre whose counts and durations change every step,
 // values that initialize on first request (206, or 400 with the body),
-// and a metric subscription websocket that can be told to drop or go
+// and a metric subscription websocket that can be told to drop, to drop
+// every connection at once after its handshake (DropAtOnce) or go
 // silent, and that records how each subscription was closed.
 //
 // It serves recordings whose audio is generated on the fly (a test can
-// stream gigabytes without anyone holding them), with an ETag and HTTP
+// stream gigabytes without anyone holding them): SPX, the stored file,
+// exactly the listing's size, and WAV, a real-shaped 8 kHz µ-law file
+// (RIFF header with correct sizes) much larger than the listing's size,
+// as the real server's conversion is (see WAVSize), with an ETag and HTTP
 // Range support (206, If-Range), listen links, call recordings, the
 // time-frame listing, the documented "Agent Talking Summary" report, the
 // agent mapping and a per-agent recording state machine, behind Bearer
@@ -163,8 +167,10 @@ func (s *Server) Close() {
 	s.srv.Close()
 }
 
-// AddRecording stores a recording of size bytes that started at start,
-// as part of call (a new call when call is ""), and returns it.
+// AddRecording stores a recording of size bytes (its SPX file, the
+// listing's size) that started at start, as part of call (a new call
+// when call is ""), and returns it. Its duration is size/8 ms, so its
+// WAV file is about size+58 bytes (WAVSize), not the listing's size.
 func (s *Server) AddRecording(call avaya.Key, start time.Time, size int64, status avaya.RecordingStatus) avaya.Recording {
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -367,13 +373,10 @@ func (s *Server) writeAudio(w http.ResponseWriter, r *http.Request, recs []avaya
 		s.cutNext--
 	}
 	s.mu.Unlock()
-	var size int64
-	readers := make([]io.Reader, len(recs))
+	body, size := Audio(avaya.AudioFormat(format), recs...)
 	tag := fnv.New64a()
-	for i, rec := range recs {
-		size += rec.Size
-		readers[i] = AudioReader(rec.Key, rec.Size)
-		_, _ = fmt.Fprintf(tag, "%s/%d/", rec.Key, rec.Size)
+	for _, rec := range recs {
+		_, _ = fmt.Fprintf(tag, "%s/%d/%d/", rec.Key, rec.Size, rec.Duration)
 	}
 	_, _ = io.WriteString(tag, format)
 	etag := fmt.Sprintf(`"%x"`, tag.Sum64())
@@ -392,7 +395,6 @@ func (s *Server) writeAudio(w http.ResponseWriter, r *http.Request, recs []avaya
 			h.Set("Content-Range", fmt.Sprintf("bytes %d-%d/%d", n, size-1, size))
 		}
 	}
-	body := io.MultiReader(readers...)
 	if _, err := io.CopyN(io.Discard, body, from); err != nil {
 		return
 	}

@@ -55,6 +55,7 @@ type realtime struct {
 	partial400  bool
 	silent      bool
 	reject      int
+	flap        bool // accept each handshake, then drop the socket at once
 	subs        map[*websocket.Conn]context.CancelFunc
 	drops       int // DropSubscribers calls, so a handshake under way when one comes is dropped too
 	closeCodes  []websocket.StatusCode
@@ -187,6 +188,16 @@ func (s *Server) RejectSubscriptions(status int) {
 	s.rt.reject = status
 }
 
+// DropAtOnce(true) makes the server accept every subscription handshake
+// (101) and then drop the socket at once, without a close frame, as a
+// flapping proxy or an overloaded server does. DropAtOnce(false)
+// restores normal service.
+func (s *Server) DropAtOnce(on bool) {
+	s.rt.mu.Lock()
+	defer s.rt.mu.Unlock()
+	s.rt.flap = on
+}
+
 // CloseCodes returns the close status of every subscription that has
 // ended, in order: websocket.StatusNormalClosure (1000) for a client that
 // sent a close frame with it, -1 for a connection that ended without one.
@@ -299,7 +310,7 @@ func (s *Server) subscribe(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	rt.mu.Lock()
-	reject, silent, drops := rt.reject, rt.silent, rt.drops
+	reject, silent, drops, flap := rt.reject, rt.silent, rt.drops, rt.flap
 	rt.mu.Unlock()
 	if reject != 0 {
 		writeMessage(w, reject, http.StatusText(reject))
@@ -311,6 +322,10 @@ func (s *Server) subscribe(w http.ResponseWriter, r *http.Request) {
 	}
 	conn, err := websocket.Accept(w, r, nil)
 	if err != nil {
+		return
+	}
+	if flap {
+		_ = conn.CloseNow()
 		return
 	}
 	ctx, cancel := context.WithCancel(r.Context())

@@ -16,7 +16,7 @@ func TestRunAgainstFake(t *testing.T) {
 	var out bytes.Buffer
 	require.NoError(t, run(context.Background(), &out, options{agent: "Nate Thatcher(123)", outDir: t.TempDir()}))
 	s := out.String()
-	assert.Contains(t, s, "(42443 bytes, audio/wav")
+	assert.Contains(t, s, "(391850 bytes, audio/wav") // a real-shaped WAV, not the listed SPX size
 	assert.Contains(t, s, "listen link: http://")
 	assert.Contains(t, s, "Agent1(200)  4              6               4               14           3:31:13        0:30:10")
 	assert.Contains(t, s, "paused Nate Thatcher(123): PAUSED")
