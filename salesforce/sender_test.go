@@ -94,21 +94,35 @@ func TestSenderDoesNotResendOtherErrors(t *testing.T) {
 }
 
 // A context cancelled while the Sender waits to resend ends Send at once
-// and leaves no goroutine behind.
+// and leaves no goroutine behind. The cancel comes 50 ms after the first
+// 423 is back (the Sender is then in its minute-long wait), not at a fixed
+// time from the start, which a slow machine may reach before the first
+// attempt is answered.
 func TestSenderStopsOnCancelMidBackoff(t *testing.T) {
 	ignore := goleak.IgnoreCurrent()
 	srv := salesforcetest.NewServer()
-	s, err := salesforce.NewSender(srv.URL(), contactkit.StaticToken(srv.Token),
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	var cancelled atomic.Int64
+	var once sync.Once
+	answered := func(next http.RoundTripper) http.RoundTripper {
+		return roundTripFunc(func(r *http.Request) (*http.Response, error) {
+			resp, err := next.RoundTrip(r)
+			once.Do(func() {
+				time.AfterFunc(50*time.Millisecond, func() { cancelled.Store(time.Now().UnixNano()); cancel() })
+			})
+			return resp, err
+		})
+	}
+	s, err := salesforce.NewSender(srv.URL(), contactkit.StaticToken(srv.Token), salesforce.WithTransportWrapper(answered),
 		salesforce.WithRetry(contactkit.RetryPolicy{MaxAttempts: 100, MinWait: time.Minute, MaxWait: time.Hour}))
 	require.NoError(t, err)
 	srv.Script(423, 423, 423, 423)
-	ctx, cancel := context.WithCancel(context.Background())
-	var cancelled atomic.Int64
-	time.AfterFunc(50*time.Millisecond, func() { cancelled.Store(time.Now().UnixNano()); cancel() })
 	err = s.Send(ctx, oneRecord(t))
 	returned := time.Now().UnixNano()
 	require.ErrorIs(t, err, context.Canceled)
-	assert.Less(t, time.Duration(returned-cancelled.Load()), 100*time.Millisecond, "the minute-long wait is cut short")
+	// Far below the minute's wait; the room is for a starved CI machine.
+	assert.Less(t, time.Duration(returned-cancelled.Load()), 2*time.Second, "the minute-long wait is cut short")
 	assert.Len(t, srv.Deliveries(), 1)
 	srv.Close()
 	goleak.VerifyNone(t, ignore)
@@ -179,9 +193,13 @@ func (f roundTripFunc) RoundTrip(r *http.Request) (*http.Response, error) { retu
 // Issue 11 (floor between resends): a receiver answering 423 with a
 // Retry-After of 0, a past date, a negative number or garbage must not
 // make the Sender post in a tight loop (it made ~22,000 POSTs per second):
-// every resend waits at least MinWait.
+// every resend waits at least MinWait. The test bounds the attempts, not
+// the wall clock, so a starved machine makes it slower, never flaky: each
+// gap between two arrivals is a MinWait the Sender slept plus whatever the
+// scheduler added, and a tight loop shows as gaps of microseconds.
 func TestSenderRetryAfterFloor(t *testing.T) {
-	const minWait, window = 20 * time.Millisecond, 300 * time.Millisecond
+	const minWait, attempts = 20 * time.Millisecond, 4
+	const slack = time.Millisecond // timer and clock granularity
 	for _, retryAfter := range []string{"0", "Mon, 02 Jan 2006 15:04:05 GMT", "-5", "soon", ""} {
 		t.Run("Retry-After "+retryAfter, func(t *testing.T) {
 			t.Parallel()
@@ -197,23 +215,23 @@ func TestSenderRetryAfterFloor(t *testing.T) {
 				}
 				w.WriteHeader(http.StatusLocked)
 			}))
+			defer srv.Close()
 			s, err := salesforce.NewSender(srv.URL, contactkit.StaticToken("t"),
-				salesforce.WithRetry(contactkit.RetryPolicy{MaxAttempts: 1 << 20, MinWait: minWait, MaxWait: 2 * minWait}))
+				salesforce.WithRetry(contactkit.RetryPolicy{MaxAttempts: attempts, MinWait: minWait, MaxWait: 2 * minWait}))
 			require.NoError(t, err)
-			ctx, cancel := context.WithTimeout(context.Background(), window)
+			// Only a guard against a hang: the attempts end Send.
+			ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+			defer cancel()
 			err = s.Send(ctx, oneRecord(t))
-			cancel()
-			srv.Close()
-			require.ErrorIs(t, err, context.DeadlineExceeded, retryAfter)
+			require.ErrorIs(t, err, contactkit.ErrLocked, "Retry-After %q: the last 423 after MaxAttempts", retryAfter)
 
 			mu.Lock()
-			n := len(arrivals)
-			assert.GreaterOrEqual(t, n, 3, "Retry-After %q: it does resend", retryAfter)
-			assert.LessOrEqual(t, n, int(window/minWait)+1, "Retry-After %q: at most one attempt per MinWait", retryAfter)
-			for i := 1; i < n; i++ {
-				assert.GreaterOrEqual(t, arrivals[i].Sub(arrivals[i-1]), minWait, "Retry-After %q: gap before attempt %d", retryAfter, i+1)
+			defer mu.Unlock()
+			require.Len(t, arrivals, attempts, "Retry-After %q: it resends up to MaxAttempts", retryAfter)
+			for i := 1; i < len(arrivals); i++ {
+				assert.GreaterOrEqual(t, arrivals[i].Sub(arrivals[i-1]), minWait-slack,
+					"Retry-After %q: gap before attempt %d", retryAfter, i+1)
 			}
-			mu.Unlock()
 		})
 	}
 }

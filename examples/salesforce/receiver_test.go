@@ -60,7 +60,11 @@ func shortTimeouts() receiverConfig {
 	cfg.WriteTimeout = time.Second
 	cfg.HandlerTimeout = 700 * time.Millisecond
 	cfg.IdleTimeout = 300 * time.Millisecond
-	cfg.ShutdownGrace = time.Second
+	// Above what net/http needs to let go of a connection it refused
+	// (413, 431: it lingers 500 ms before closing, so that the client
+	// reads the answer) plus Shutdown's poll step (up to 500 ms): with 1 s
+	// a loaded machine made the cleanup's Shutdown miss its deadline.
+	cfg.ShutdownGrace = 3 * time.Second
 	return cfg
 }
 
@@ -92,7 +96,10 @@ func TestReceiverClosesSlowAndIdleConnections(t *testing.T) {
 		status := 0
 		switch kind {
 		case "slow-body":
-			// Headers, then one byte of a 4 KiB body every 20 ms.
+			// Headers, then one byte of a 4 KiB body every 100 ms (the
+			// server's ReadTimeout bounds the whole body, whatever the
+			// pace; a faster trickle from 200 clients only starves the
+			// process under -race).
 			_, _ = io.WriteString(c, fmt.Sprintf("POST %s HTTP/1.1\r\nHost: jtel\r\nAuthorization: Bearer %s\r\nContent-Length: 4096\r\n\r\n{", cfg.Path, testToken))
 		case "idle":
 			_, _ = io.WriteString(c, request(cfg.Path, true))
@@ -108,7 +115,7 @@ func TestReceiverClosesSlowAndIdleConnections(t *testing.T) {
 		buf := make([]byte, 512)
 		for time.Since(since) < 10*time.Second {
 			if kind == "slow-body" {
-				_ = c.SetReadDeadline(time.Now().Add(20 * time.Millisecond))
+				_ = c.SetReadDeadline(time.Now().Add(100 * time.Millisecond))
 			}
 			_, err := br.Read(buf)
 			var ne net.Error
@@ -146,7 +153,7 @@ func TestReceiverClosesSlowAndIdleConnections(t *testing.T) {
 	// running -race): the server cannot close faster than it gets the CPU.
 	var timeline []string
 	var lag time.Duration
-	for i := 0; i < 20; i++ {
+	for i := 0; i < 50; i++ {
 		before := time.Now()
 		time.Sleep(100 * time.Millisecond)
 		lag = max(lag, time.Since(before)-100*time.Millisecond)
@@ -175,18 +182,28 @@ func TestReceiverClosesSlowAndIdleConnections(t *testing.T) {
 	t.Logf("closed after at most: slow-body %s (ReadTimeout %s), silent %s (ReadHeaderTimeout %s), idle %s (IdleTimeout %s)",
 		worst["slow-body"], cfg.ReadTimeout, worst["silent"], cfg.ReadHeaderTimeout, worst["idle"], cfg.IdleTimeout)
 	assert.Equal(t, map[string]int{"slow-body": slow, "silent": silent, "idle": idle}, counts)
-	// Before the fix they stayed 70 s. The slack covers a loaded machine:
-	// a fixed part, plus how long this process was kept from running.
-	slack := 1500*time.Millisecond + lag
+	// Before the fix they stayed 70 s (here: the clients' 10 s cap). The
+	// slack covers a loaded machine: a fixed part, plus how long this
+	// process was kept from running. The fixed part is the larger one: the
+	// sampler, woken by a timer, is run ahead of the queue, while the
+	// goroutines that close and see a connection closed are woken by the
+	// network poller and wait behind the other 400 (a run of -count=20 next
+	// to another package's tests saw closes 1.9 s late with a lag of 170 ms).
+	slack := 3*time.Second + lag
 	t.Logf("scheduling lag seen by the sampler: %s", lag)
 	assert.Less(t, worst["slow-body"], cfg.ReadTimeout+slack)
 	assert.Less(t, worst["silent"], cfg.ReadHeaderTimeout+slack)
 	assert.Less(t, worst["idle"], cfg.IdleTimeout+slack)
-	assert.Eventually(t, func() bool { return rc.open.Load() == 0 }, time.Second, 10*time.Millisecond, "the server holds no connection")
+	// A connection answered and then closed may still be held 500 ms by
+	// net/http (it lingers before closing so that the answer is read).
+	assert.Eventually(t, func() bool { return rc.open.Load() == 0 }, time.Second+slack, 10*time.Millisecond, "the server holds no connection")
 }
 
 // Issue 12: 2,000 concurrent requests are all answered, 200 or 423 (busy:
-// jtel sends again), none dropped; memory stays bounded.
+// jtel sends again), none dropped; memory stays bounded. A dial that fails
+// is tried again (see post): 2,000 connects at once on a loaded machine can
+// overflow the listen backlog, whose dropped SYNs never reach the server;
+// every request that got a connection must be answered.
 func TestReceiverAnswersEveryConcurrentRequest(t *testing.T) {
 	cfg := defaultReceiverConfig() // the production timeouts: this test is about the concurrency bound
 	cfg.MaxConcurrent = 32
@@ -221,7 +238,7 @@ func TestReceiverAnswersEveryConcurrentRequest(t *testing.T) {
 	}()
 
 	var statuses sync.Map
-	var failures atomic.Int64
+	var failures, redials atomic.Int64
 	var firstErr atomic.Value
 	begin := make(chan struct{})
 	var wg sync.WaitGroup
@@ -230,7 +247,7 @@ func TestReceiverAnswersEveryConcurrentRequest(t *testing.T) {
 		go func() {
 			defer wg.Done()
 			<-begin
-			status, err := post(addr, cfg.Path)
+			status, err := post(addr, cfg.Path, &redials)
 			if err != nil {
 				failures.Add(1)
 				firstErr.CompareAndSwap(nil, err.Error())
@@ -249,9 +266,9 @@ func TestReceiverAnswersEveryConcurrentRequest(t *testing.T) {
 
 	got := map[int]int64{}
 	statuses.Range(func(k, v any) bool { got[k.(int)] = v.(*atomic.Int64).Load(); return true })
-	t.Logf("%d concurrent requests in %s: statuses %v, written %d, transport failures %d; peak connections %d; "+
+	t.Logf("%d concurrent requests in %s: statuses %v, written %d, transport failures %d, dials tried again %d; peak connections %d; "+
 		"peak heap in use %.1f MiB (+%.1f MiB over idle), peak Sys %.1f MiB (client and server in one process)",
-		n, elapsed.Round(time.Millisecond), got, written.Load(), failures.Load(), rc.peak.Load(),
+		n, elapsed.Round(time.Millisecond), got, written.Load(), failures.Load(), redials.Load(), rc.peak.Load(),
 		float64(peakHeap)/(1<<20), float64(peakHeap-min(peakHeap, baseHeap))/(1<<20), float64(peakSys)/(1<<20))
 	require.Zero(t, failures.Load(), "none dropped: %v", firstErr.Load())
 	assert.Equal(t, int64(n), got[200]+got[423], "every request answered 200 or 423: %v", got)
@@ -260,8 +277,21 @@ func TestReceiverAnswersEveryConcurrentRequest(t *testing.T) {
 }
 
 // post sends one record on its own connection and returns the status.
-func post(addr, path string) (int, error) {
-	c, err := net.DialTimeout("tcp", addr, 5*time.Second)
+// A dial that fails is tried again, up to 4 times, counted in redials: a
+// connection never set up carried no request, so it is not a request the
+// server dropped (a dropped SYN, when many connect at once on a loaded
+// machine, times the dial out). Any failure once connected is returned.
+func post(addr, path string, redials *atomic.Int64) (int, error) {
+	var c net.Conn
+	var err error
+	for try := 0; try < 4; try++ {
+		if try > 0 {
+			redials.Add(1)
+		}
+		if c, err = net.DialTimeout("tcp", addr, 5*time.Second); err == nil {
+			break
+		}
+	}
 	if err != nil {
 		return 0, err
 	}
@@ -298,7 +328,7 @@ func TestReceiverGracefulShutdownOnSIGTERM(t *testing.T) {
 
 	answered := make(chan int, 1)
 	go func() {
-		status, err := post(ln.Addr().String(), defaultReceiverConfig().Path)
+		status, err := post(ln.Addr().String(), defaultReceiverConfig().Path, new(atomic.Int64))
 		if err != nil {
 			status = -1
 		}
@@ -322,7 +352,7 @@ func TestReceiverBoundsMemoryPerRequest(t *testing.T) {
 	cfg := shortTimeouts()
 	cfg.MaxBodyBytes = 1 << 10
 	cfg.MaxHeaderBytes = 4 << 10
-	_, addr := startReceiver(t, cfg, func(context.Context, *salesforce.Record) error { return nil })
+	rc, addr := startReceiver(t, cfg, func(context.Context, *salesforce.Record) error { return nil })
 
 	c, err := net.Dial("tcp", addr)
 	require.NoError(t, err)
@@ -342,4 +372,11 @@ func TestReceiverBoundsMemoryPerRequest(t *testing.T) {
 	require.NoError(t, err)
 	_ = resp.Body.Close()
 	assert.Equal(t, http.StatusRequestHeaderFieldsTooLarge, resp.StatusCode)
+
+	// The server lets go of both refused connections by itself (net/http
+	// lingers 500 ms after such an answer; this was what the cleanup's
+	// Shutdown waited for): none is left held by a running handler.
+	require.Eventually(t, func() bool { return rc.open.Load() == 0 }, 10*time.Second, 10*time.Millisecond,
+		"the refused connections are closed by the server")
+	assert.LessOrEqual(t, rc.peak.Load(), int64(2))
 }

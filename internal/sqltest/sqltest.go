@@ -70,7 +70,11 @@ func Open(t testing.TB, k Kind) *sql.DB {
 type cluster struct {
 	dir, bin, port string
 	asPostgres     bool
-	err            error
+	// started: pg_ctl start was run, so a postmaster may be running
+	// whatever happened next (a failed ping, a start that timed out):
+	// Stop must stop it before it removes the directory.
+	started bool
+	err     error
 }
 
 var (
@@ -155,42 +159,86 @@ func start(bin string) *cluster {
 		}
 		c.asPostgres = true
 	}
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		c.err = err
-		return c
-	}
-	c.port = strconv.Itoa(l.Addr().(*net.TCPAddr).Port)
-	_ = l.Close()
 	data := filepath.Join(dir, "data")
 	if out, err := c.run("initdb", "-D", data, "-U", "postgres", "--auth=trust", "-E", "UTF8", "--no-sync"); err != nil {
 		c.err = fmt.Errorf("initdb: %w\n%s", err, out)
 		return c
 	}
-	opts := strings.Join([]string{
-		"-p " + c.port, "-k " + dir, "-c listen_addresses=127.0.0.1",
-		"-c max_connections=200", "-c shared_buffers=32MB",
-	}, " ")
-	if out, err := c.run("pg_ctl", "-D", data, "-l", filepath.Join(dir, "log"), "-o", opts, "-w", "-t", "60", "start"); err != nil {
-		log, _ := os.ReadFile(filepath.Join(dir, "log"))
-		c.err = fmt.Errorf("pg_ctl start: %w\n%s\n%s", err, out, log)
+	if c.err = c.startOnFreePort(data); c.err != nil {
 		return c
 	}
-	// Wait until it accepts connections over TCP.
-	db, err := sql.Open("pgx", c.dsn("postgres"))
-	if err == nil {
-		defer db.Close()
-		for i := 0; i < 100; i++ {
-			if err = db.Ping(); err == nil {
-				break
-			}
-			time.Sleep(50 * time.Millisecond)
-		}
-	}
-	if err != nil {
+	if err := ready(c); err != nil {
 		c.err = fmt.Errorf("the cluster does not answer: %w", err)
 	}
 	return c
+}
+
+// startTries bounds the starts on a new port after "port in use".
+const startTries = 5
+
+// startOnFreePort starts the cluster on a free loopback port. The port is
+// free when picked but another process (another test binary starting its
+// own cluster) may take it before the postmaster binds it: then the start
+// is tried again on a new port.
+func (c *cluster) startOnFreePort(data string) error {
+	logPath := filepath.Join(c.dir, "log")
+	for try := 1; ; try++ {
+		port, err := freePort()
+		if err != nil {
+			return err
+		}
+		c.port = port
+		opts := strings.Join([]string{
+			"-p " + c.port, "-k " + c.dir, "-c listen_addresses=127.0.0.1",
+			"-c max_connections=200", "-c shared_buffers=32MB",
+		}, " ")
+		_ = os.Remove(logPath) // pg_ctl appends: this try's log only
+		c.started = true
+		out, err := c.run("pg_ctl", "-D", data, "-l", logPath, "-o", opts, "-w", "-t", "60", "start")
+		if err == nil {
+			return nil
+		}
+		log, _ := os.ReadFile(logPath)
+		if try < startTries && portInUse(string(out)+string(log)) {
+			c.stopPostmaster() // nothing should run after a failed bind; make sure
+			continue
+		}
+		return fmt.Errorf("pg_ctl start (port %s, try %d): %w\n%s\n%s", c.port, try, err, out, log)
+	}
+}
+
+// portInUse reports whether a start failed because its port was taken
+// (the messages are in English: c.run sets LC_ALL=C).
+func portInUse(output string) bool {
+	return strings.Contains(output, "Address already in use")
+}
+
+// freePort picks a loopback port that is free now. A variable so that
+// the package's tests can hand out a taken port.
+var freePort = func() (string, error) {
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return "", err
+	}
+	port := strconv.Itoa(l.Addr().(*net.TCPAddr).Port)
+	return port, l.Close()
+}
+
+// ready waits until the started cluster accepts connections over TCP. A
+// variable so that the package's tests can make a started cluster fail it.
+var ready = func(c *cluster) error {
+	db, err := sql.Open("pgx", c.dsn("postgres"))
+	if err != nil {
+		return err
+	}
+	defer db.Close()
+	for i := 0; i < 100; i++ {
+		if err = db.Ping(); err == nil {
+			return nil
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	return err
 }
 
 // reapOrphans stops and removes the clusters of test binaries that died
@@ -243,14 +291,26 @@ func Main(m *testing.M) {
 // Stop stops the package's cluster, if one was started, and removes its
 // directory. Call it from TestMain after m.Run.
 func Stop() {
-	c := shared
-	if c == nil || c.dir == "" {
+	if shared != nil {
+		shared.stop()
+	}
+}
+
+// stop stops the cluster if it was started, even when it then failed (a
+// postmaster that does not answer is still running), and removes its
+// directory.
+func (c *cluster) stop() {
+	if c.dir == "" {
 		return
 	}
-	if c.err == nil {
-		_, _ = c.run("pg_ctl", "-D", filepath.Join(c.dir, "data"), "-m", "immediate", "-w", "stop")
+	if c.started {
+		c.stopPostmaster()
 	}
 	_ = os.RemoveAll(c.dir)
+}
+
+func (c *cluster) stopPostmaster() {
+	_, _ = c.run("pg_ctl", "-D", filepath.Join(c.dir, "data"), "-m", "immediate", "-w", "stop")
 }
 
 // Terminate ends the PostgreSQL backend with process id pid from another
