@@ -147,6 +147,13 @@ func (c *Client) CallContext(ctx context.Context, endpoint string, withAuth bool
 	return contactkit.WithOperationName(cs, endpoint)
 }
 
+// fetchesTokens reports whether the client's credentials come from a
+// function: each call then keeps the token its attempts fetched.
+func (c *Client) fetchesTokens() bool {
+	b, ok := c.auth.(bearer)
+	return ok && b.header == ""
+}
+
 // Redactor removes the client's secrets from text; it knows every
 // credential the client was given or fetched.
 func (c *Client) Redactor() *Redactor { return c.redact }
@@ -279,7 +286,10 @@ func (c *Client) Send(ctx context.Context, r *Request) (*http.Response, error) {
 	for _, s := range r.Secrets {
 		c.redact.Add(s)
 	}
-	calls := c.redact.ForCall(r.Secrets)
+	calls := c.redact // a call with secrets of its own, or a token function, gets its own view
+	if len(r.Secrets) > 0 || c.fetchesTokens() {
+		calls = c.redact.ForCall(r.Secrets)
+	}
 	endpoint := c.endpoint(r)
 	var body []byte
 	contentType := r.ContentType
