@@ -10,6 +10,7 @@ import (
 	"net/http/httptest"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/contactkit/contactkit"
 )
@@ -113,6 +114,25 @@ func FuzzHandler(f *testing.F) {
 		}
 		if err := json.Unmarshal(rec.Body.Bytes(), &answer); err != nil || answer.Status != rec.Code {
 			t.Fatalf("answer %d with body %q", rec.Code, rec.Body.String())
+		}
+	})
+}
+
+// FuzzParseTime: any text either fails cleanly or parses to a Time that
+// writes back exactly the text it came from (jtel's timestamps are
+// forwarded unchanged), zoned or not.
+func FuzzParseTime(f *testing.F) {
+	for _, s := range []string{"2024-05-06T09:30:00", "2024-05-06T09:30:00Z", "2024-05-06T09:30:00+02:00",
+		"2024-05-06 09:30:00", "2024-05-06T09:30:00.123-0530", "2024-05-06T09:30:00+02", "", "2024-13-40T25:61:61", "x"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		tm, err := ParseTime(s, time.UTC)
+		if err != nil {
+			return
+		}
+		if got := tm.String(); got != s {
+			t.Fatalf("ParseTime(%q) writes back %q", s, got)
 		}
 	})
 }

@@ -2,6 +2,8 @@ package webchat
 
 import (
 	"encoding/json"
+	"os"
+	"path/filepath"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
@@ -78,5 +80,36 @@ func FuzzDecodeMessage(f *testing.F) {
 			t.Fatalf("round trip changed %s: %v", b, err)
 		}
 		_ = m.Terminal()
+	})
+}
+
+// FuzzDecodeSession: a start answer, flat or wrapped in sessionDetails,
+// either fails cleanly or decodes to a Session that re-encodes to a
+// Session equal to it (unknown fields included).
+func FuzzDecodeSession(f *testing.F) {
+	if b, err := os.ReadFile(filepath.Join("testdata", "start_response.json")); err == nil {
+		f.Add(b)
+	}
+	for _, s := range []string{`{"sessionDetails":{"id":"s1","serverToClientQueue":{"url":"https://sqs/q"},"extraQueue":{"url":"x"}}}`,
+		`{"id":"s1","agentImage":"","newField":[1,2]}`, `{}`, `null`, `[`} {
+		f.Add([]byte(s))
+	}
+	f.Fuzz(func(t *testing.T, b []byte) {
+		s, err := sessionAnswer(b)
+		if err != nil {
+			return
+		}
+		out, err := json.Marshal(s)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var again Session
+		if err := json.Unmarshal(out, &again); err != nil {
+			t.Fatalf("re-encoded session does not decode: %v (%s)", err, out)
+		}
+		out2, err := json.Marshal(again)
+		if err != nil || string(out2) != string(out) {
+			t.Fatalf("round trip changed %s to %s: %v", out, out2, err)
+		}
 	})
 }
