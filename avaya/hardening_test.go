@@ -7,7 +7,6 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
-	"net"
 	"net/http"
 	"os"
 	"path/filepath"
@@ -16,6 +15,8 @@ import (
 	"sync/atomic"
 	"testing"
 	"time"
+
+	"github.com/contactkit/contactkit/internal/testtool"
 
 	"github.com/coder/websocket"
 	"github.com/stretchr/testify/assert"
@@ -174,34 +175,8 @@ func TestPathParametersRefused(t *testing.T) {
 // Issue 11 "default timeouts": a server that accepts and never answers
 // ends a call with contactkit.ErrTimeout, without any caller deadline.
 func TestSilentServerTimesOut(t *testing.T) {
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	require.NoError(t, err)
-	var wg sync.WaitGroup
-	var mu sync.Mutex
-	var conns []net.Conn
-	wg.Add(1)
-	go func() {
-		defer wg.Done()
-		for {
-			conn, err := ln.Accept()
-			if err != nil {
-				return
-			}
-			mu.Lock()
-			conns = append(conns, conn) // held open, never answered
-			mu.Unlock()
-		}
-	}()
-	t.Cleanup(func() {
-		_ = ln.Close()
-		wg.Wait()
-		mu.Lock()
-		for _, c := range conns {
-			_ = c.Close()
-		}
-		mu.Unlock()
-	})
-	c, err := avaya.NewClient("http://"+ln.Addr().String(), contactkit.StaticToken("k"),
+	base := testtool.SilentServer(t)
+	c, err := avaya.NewClient(base, contactkit.StaticToken("k"),
 		avaya.WithResponseTimeout(100*time.Millisecond), avaya.WithoutRetry())
 	require.NoError(t, err)
 	start := time.Now()

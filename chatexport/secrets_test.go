@@ -16,6 +16,8 @@ import (
 	"sync/atomic"
 	"testing"
 
+	"github.com/contactkit/contactkit/internal/testtool"
+
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
@@ -26,23 +28,6 @@ import (
 // secretToken is what the token post answers: '/', '+' and '=' give it
 // distinct path, query and PHP-JSON (\/) forms.
 const secretToken = "tK9/zQ+Lm2=Secret_8dF"
-
-type syncBuf struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuf) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuf) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
-}
 
 // echoServer issues secretToken and answers every report post with an
 // error that repeats the whole request, as some frameworks do.
@@ -103,7 +88,7 @@ func TestTokenResponseNeverLeaks(t *testing.T) {
 		for name, post := range placements {
 			t.Run(mode+"/"+name, func(t *testing.T) {
 				base := echoServer(t, mode)
-				var logs syncBuf
+				var logs testtool.SyncBuffer
 				post.URL = base + post.URL
 				e := newExporter(t, chatexport.Config{
 					TokenPost:  &chatexport.Post{URL: base + "/token", Body: "grant_type=client_credentials"},

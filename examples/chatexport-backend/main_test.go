@@ -1,7 +1,6 @@
 package main
 
 import (
-	"bytes"
 	"context"
 	"encoding/base64"
 	"fmt"
@@ -18,6 +17,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/contactkit/contactkit/internal/testtool"
+
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 	"go.uber.org/goleak"
@@ -27,23 +28,6 @@ import (
 )
 
 func TestMain(m *testing.M) { goleak.VerifyTestMain(m) }
-
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
-}
 
 const testID, testSecret = "jtel", "s3cret-$-value"
 
@@ -55,11 +39,11 @@ func testConfig(t testing.TB) config {
 }
 
 // start runs the back end until the test ends; stop ends it early.
-func start(t testing.TB, cfg config) (base string, out *syncBuffer, stop func() error) {
+func start(t testing.TB, cfg config) (base string, out *testtool.SyncBuffer, stop func() error) {
 	t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
 	ready := make(chan string, 1)
-	out = &syncBuffer{}
+	out = &testtool.SyncBuffer{}
 	done := make(chan error, 1)
 	go func() { done <- serve(ctx, out, cfg, ready) }()
 	select {

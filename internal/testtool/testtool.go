@@ -4,11 +4,13 @@
 package testtool
 
 import (
+	"bytes"
 	"io"
 	"net"
 	"os"
 	"os/exec"
 	"sync"
+	"sync/atomic"
 	"testing"
 )
 
@@ -42,12 +44,40 @@ func RequirePath(t testing.TB, path, what string) string {
 	return ""
 }
 
+// SyncBuffer is a bytes.Buffer that a logger may write from several
+// goroutines while the test reads it.
+type SyncBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (s *SyncBuffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+
+func (s *SyncBuffer) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.String()
+}
+
 // SilentServer listens on 127.0.0.1, accepts every connection, reads what
 // the client sends and never answers: the server that hangs a client
 // without a deadline. It returns the base URL; the listener and every
 // connection are closed when the test ends.
 func SilentServer(t testing.TB) string {
 	t.Helper()
+	u, _ := SilentServerCounting(t)
+	return u
+}
+
+// SilentServerCounting is SilentServer that also counts the connections
+// it accepted (one per attempt of a client that does not reuse them).
+func SilentServerCounting(t testing.TB) (url string, accepted *atomic.Int32) {
+	t.Helper()
+	accepted = &atomic.Int32{}
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatalf("listen: %v", err)
@@ -63,6 +93,7 @@ func SilentServer(t testing.TB) string {
 			if err != nil {
 				return
 			}
+			accepted.Add(1)
 			mu.Lock()
 			conns = append(conns, c)
 			mu.Unlock()
@@ -82,5 +113,5 @@ func SilentServer(t testing.TB) string {
 		mu.Unlock()
 		wg.Wait()
 	})
-	return "http://" + ln.Addr().String()
+	return "http://" + ln.Addr().String(), accepted
 }

@@ -305,7 +305,7 @@ func TestPerCallSecretsSurviveConcurrency(t *testing.T) {
 		_, _ = io.WriteString(w, "bad "+r.URL.RawQuery)
 	}))
 	defer srv.Close()
-	var logs syncBuffer
+	var logs testtool.SyncBuffer
 	c := newClient(t, srv.URL, WithoutRetry(), WithLogger(slog.New(slog.NewTextHandler(&logs, &slog.HandlerOptions{Level: slog.LevelDebug}))))
 	const calls = 3 * maxRecent
 	var wg sync.WaitGroup
@@ -326,23 +326,6 @@ func TestPerCallSecretsSurviveConcurrency(t *testing.T) {
 		assert.NotContains(t, err.Error(), fmt.Sprintf("per-call-secret-%04d", i))
 	}
 	assert.NotContains(t, logs.String(), "per-call-secret-")
-}
-
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
 }
 
 func TestDotSegmentsRefusedBeforeSending(t *testing.T) {

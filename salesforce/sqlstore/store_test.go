@@ -16,6 +16,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/contactkit/contactkit/internal/testtool"
+
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
@@ -328,24 +330,6 @@ func TestBusyDatabaseAnswers423(t *testing.T) {
 	assert.Equal(t, http.StatusOK, post(t, srv.Client(), srv.URL, body))
 }
 
-// syncBuffer is a log sink safe for the handler's goroutines.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (b *syncBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.b.Write(p)
-}
-
-func (b *syncBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.b.String()
-}
-
 func TestValueTooLongIsReportedWithIdentity(t *testing.T) {
 	for _, k := range sqltest.Kinds {
 		t.Run(string(k), func(t *testing.T) {
@@ -355,7 +339,7 @@ func TestValueTooLongIsReportedWithIdentity(t *testing.T) {
 
 			t.Run("default: logged and answered 423", func(t *testing.T) {
 				s, _ := newStore(t, k)
-				var log syncBuffer
+				var log testtool.SyncBuffer
 				srv := receiver(t, s, salesforce.HandlerLogger(slog.New(slog.NewTextHandler(&log, nil))))
 				assert.Equal(t, http.StatusLocked, post(t, srv.Client(), srv.URL, wire(t, rec)))
 				assert.Contains(t, log.String(), id.String(), "the log names the record")
