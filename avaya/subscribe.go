@@ -310,11 +310,10 @@ func (c *Client) dialSubscription(ctx context.Context, ids []string, grace time.
 	conn, resp, err := websocket.Dial(dctx, u.String(), &websocket.DialOptions{HTTPClient: &hc}) //nolint:bodyclose // see above
 	if err != nil {
 		if resp != nil && resp.StatusCode >= 400 && resp.StatusCode < 500 && resp.StatusCode != http.StatusTooManyRequests {
-			var body []byte
-			if resp.Body != nil {
-				body, _ = io.ReadAll(io.LimitReader(resp.Body, 1024))
+			if resp.Body == nil {
+				resp.Body = http.NoBody
 			}
-			return nil, terminalError{transport.NewAPIError(c.t.Redactor(), http.MethodGet, u, resp.StatusCode, resp.Header, body)}
+			return nil, terminalError{c.t.ErrorFromResponse(http.MethodGet, u, resp)} // coder/websocket kept 1 KiB of the body
 		}
 		return nil, fmt.Errorf("contactkit: avaya: dialling %s: %w", c.t.Redactor().URL(u), c.t.Redactor().Error(err))
 	}

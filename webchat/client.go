@@ -19,9 +19,6 @@ const DefaultBaseURL = "https://mm-v1.ximasoftware.com"
 // safe for concurrent use.
 type Client struct {
 	t *transport.Client
-	// responseTimeout is the client's per-attempt progress timeout; an SQS
-	// long poll is kept shorter than it.
-	responseTimeout time.Duration
 }
 
 // NewClient returns a client for the service at baseURL (DefaultBaseURL
@@ -42,7 +39,7 @@ func NewClient(baseURL string, opts ...Option) (*Client, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &Client{t: t, responseTimeout: s.ResponseTimeout}, nil
+	return &Client{t: t}, nil
 }
 
 // BaseURL is the service URL the client calls.

@@ -154,7 +154,7 @@ func hidden(s string) string {
 	if s == "" {
 		return ""
 	}
-	return "REDACTED"
+	return transport.Redacted
 }
 
 // sessionAnswer accepts a ChatSession both flat and wrapped in

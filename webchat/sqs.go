@@ -102,7 +102,7 @@ func (c *Client) NewSQSSource(queueURL string, opts SQSOptions) (*SQSSource, err
 	if opts.WaitTime <= 0 || opts.WaitTime > 20*time.Second {
 		opts.WaitTime = 20 * time.Second
 	}
-	wait := min(opts.WaitTime, c.responseTimeout-longPollMargin).Truncate(time.Second)
+	wait := min(opts.WaitTime, c.t.ResponseTimeout()-longPollMargin).Truncate(time.Second)
 	if opts.MaxMessages < 1 || opts.MaxMessages > 10 {
 		opts.MaxMessages = 10
 	}

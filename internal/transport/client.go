@@ -140,11 +140,17 @@ func (c *Client) HTTPClient() *http.Client { return c.hc }
 // attempt when withAuth is set and the request goes to the base URL's
 // host.
 func (c *Client) CallContext(ctx context.Context, endpoint string, withAuth bool) context.Context {
+	return contactkit.WithOperationName(c.newCall(ctx, endpoint, withAuth), endpoint)
+}
+
+// newCall is the state of one call: its operation name and, withAuth,
+// the host its credentials may go to.
+func (c *Client) newCall(ctx context.Context, endpoint string, withAuth bool) *callState {
 	cs := &callState{Context: ctx, endpoint: endpoint}
 	if withAuth && c.base != nil {
 		cs.authHost = c.base.Host
 	}
-	return contactkit.WithOperationName(cs, endpoint)
+	return cs
 }
 
 // fetchesTokens reports whether the client's credentials come from a
@@ -303,10 +309,8 @@ func (c *Client) Send(ctx context.Context, r *Request) (*http.Response, error) {
 	case r.Body != nil:
 		body = r.Body
 	}
-	cs := &callState{Context: ctx, idempotent: r.Idempotent, retryStatuses: r.RetryStatuses, endpoint: endpoint, prepared: true, redact: calls}
-	if c.base != nil {
-		cs.authHost = c.base.Host
-	}
+	cs := c.newCall(ctx, endpoint, true)
+	cs.idempotent, cs.retryStatuses, cs.prepared, cs.redact = r.Idempotent, r.RetryStatuses, true, calls
 	ctx = contactkit.WithOperationName(cs, endpoint)
 	u := c.URL(r)
 	policy := c.settings.Retry
@@ -360,7 +364,7 @@ func (c *Client) newRequest(ctx context.Context, r *Request, u string, body []by
 	if contentType != "" {
 		req.Header.Set("Content-Type", contentType)
 	}
-	if err := c.at.setHeaders(req); err != nil {
+	if err := c.at.setHeaders(req, stateFrom(ctx)); err != nil {
 		return nil, err
 	}
 	return req, nil
@@ -377,17 +381,21 @@ func (c *Client) answer(r *Request, u *url.URL, resp *http.Response, red *Redact
 			return resp, nil
 		}
 	}
-	defer CloseBody(resp.Body)
-	raw, _ := io.ReadAll(io.LimitReader(resp.Body, maxErrorRead))
-	return nil, NewAPIError(red, r.Method, u, resp.StatusCode, resp.Header, raw)
+	return nil, errorFrom(red, r.Method, u, resp)
 }
 
 // ErrorFromResponse reads (part of) a non-success answer, closes its body
 // and returns the *APIError for it, with the client's secrets removed.
 func (c *Client) ErrorFromResponse(method string, u *url.URL, resp *http.Response) *APIError {
+	return errorFrom(c.redact, method, u, resp)
+}
+
+// errorFrom reads up to maxErrorRead of a non-success body, closes it and
+// builds the *APIError with red's secrets removed.
+func errorFrom(red *Redactor, method string, u *url.URL, resp *http.Response) *APIError {
 	defer CloseBody(resp.Body)
 	raw, _ := io.ReadAll(io.LimitReader(resp.Body, maxErrorRead))
-	return NewAPIError(c.redact, method, u, resp.StatusCode, resp.Header, raw)
+	return NewAPIError(red, method, u, resp.StatusCode, resp.Header, raw)
 }
 
 // checkPath refuses path segments that a server or proxy would resolve
@@ -467,6 +475,10 @@ func (c *Client) NewDecodeError(endpoint string, resp *http.Response, lr *Limite
 	}
 	return c.decodeError(endpoint, resp.Header.Get("Content-Type"), lr, err)
 }
+
+// ResponseTimeout is how long an attempt may wait without progress
+// (WithResponseTimeout).
+func (c *Client) ResponseTimeout() time.Duration { return c.settings.ResponseTimeout }
 
 // MaxResponseBytes is the configured cap on buffered bodies.
 func (c *Client) MaxResponseBytes() int64 { return c.settings.MaxResponseBytes }

@@ -120,19 +120,7 @@ func (r *Redactor) rebuild() {
 			forms = append(forms, f)
 		}
 	}
-	all := slices.Collect(func(yield func(string) bool) {
-		for s := range r.fixed {
-			if !yield(s) {
-				return
-			}
-		}
-		for _, s := range r.recent {
-			if !yield(s) {
-				return
-			}
-		}
-	})
-	for _, s := range all {
+	addSecret := func(s string) {
 		addForm(s)
 		esc := jsonEscape(s)
 		addForm(esc)
@@ -141,6 +129,12 @@ func (r *Redactor) rebuild() {
 		addForm(url.QueryEscape(s))
 		addForm(url.PathEscape(s))
 		addForm(base64.StdEncoding.EncodeToString([]byte(s)))
+	}
+	for s := range r.fixed {
+		addSecret(s)
+	}
+	for _, s := range r.recent {
+		addSecret(s)
 	}
 	slices.SortFunc(forms, func(a, b string) int { return len(b) - len(a) })
 	r.forms = forms

@@ -60,7 +60,7 @@ func (t *attempt) RoundTrip(req *http.Request) (*http.Response, error) {
 		out.Header.Del("Authorization")
 	default:
 		out = req.Clone(ctx)
-		if err := t.setHeaders(out); err != nil {
+		if err := t.setHeaders(out, cs); err != nil {
 			w.close()
 			cancel(nil)
 			return nil, err
@@ -95,14 +95,14 @@ func (t *attempt) RoundTrip(req *http.Request) (*http.Response, error) {
 }
 
 // setHeaders puts the client's User-Agent before one another library set
-// and applies the credentials when the request goes to the client's host.
-func (t *attempt) setHeaders(req *http.Request) error {
+// and applies the credentials when the request goes to the call's host
+// (cs may be nil: a request the SDK did not start gets no credentials).
+func (t *attempt) setHeaders(req *http.Request, cs *callState) error {
 	if ua := req.Header.Get("User-Agent"); ua == "" {
 		req.Header.Set("User-Agent", t.ua)
 	} else if !strings.HasPrefix(ua, t.ua) {
 		req.Header.Set("User-Agent", t.ua+" "+ua)
 	}
-	cs, _ := req.Context().Value(callStateKey{}).(*callState)
 	if cs != nil && cs.authHost != "" && cs.authHost == req.URL.Host {
 		red := t.redact
 		if cs.redact != nil {
