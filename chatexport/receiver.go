@@ -69,15 +69,13 @@ func TokenHandler(issue func(r *http.Request) (string, error)) http.Handler {
 			return
 		}
 		var tok string
-		panicked := true
 		err := receive.Call(func() error {
 			var err error
 			tok, err = issue(r)
-			panicked = false
 			return err
 		})
 		switch {
-		case panicked:
+		case errors.Is(err, receive.ErrPanic):
 			receive.Error(w, http.StatusInternalServerError, "token not issued")
 		case err != nil:
 			receive.Error(w, http.StatusUnauthorized, "invalid_client")

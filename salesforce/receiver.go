@@ -310,10 +310,11 @@ func (h *handler) logUnreadable(r *http.Request, body []byte, err error) error {
 	if l == nil {
 		l = slog.Default()
 	}
-	text := h.redact.Text(strings.ToValidUTF8(string(body), "\uFFFD"))
+	red := h.redact // plus the request's own credential, in every form
 	if _, cred, ok := strings.Cut(r.Header.Get("Authorization"), " "); ok && len(strings.TrimSpace(cred)) >= 4 {
-		text = strings.ReplaceAll(text, strings.TrimSpace(cred), transport.Redacted)
+		red = h.redact.ForCall([]string{strings.TrimSpace(cred)})
 	}
+	text := red.Text(strings.ToValidUTF8(string(body), "\uFFFD"))
 	if len(text) > maxLoggedBody {
 		cut := maxLoggedBody
 		for cut > 0 && !utf8.RuneStart(text[cut]) {
@@ -322,7 +323,7 @@ func (h *handler) logUnreadable(r *http.Request, body []byte, err error) error {
 		text = fmt.Sprintf("%s…(%d bytes in all)", text[:cut], len(body))
 	}
 	l.LogAttrs(r.Context(), slog.LevelError, "contactkit: writeCallStatistics record unreadable; answered 423 so jtel sends it again",
-		slog.String("error", h.redact.Text(err.Error())),
+		slog.String("error", red.Text(err.Error())),
 		slog.String("content_type", r.Header.Get("Content-Type")),
 		slog.Int("bytes", len(body)),
 		slog.String("body", text))

@@ -17,6 +17,10 @@ import (
 // ErrTooLarge is returned by ReadBody for a body over its limit.
 var ErrTooLarge = errors.New("request body too large")
 
+// ErrPanic is matched (errors.Is) by the error Call returns for a panic,
+// so a handler can answer a panic differently from a returned error.
+var ErrPanic = errors.New("panic")
+
 // Error answers status with jtel's own error body shape,
 // {"status":404,"error":"..."}, so a jtel log shows a familiar answer.
 func Error(w http.ResponseWriter, status int, msg string) {
@@ -56,7 +60,7 @@ func ReadBody(r *http.Request, limit int64) ([]byte, error) {
 func Call(fn func() error) (err error) {
 	defer func() {
 		if p := recover(); p != nil {
-			err = fmt.Errorf("panic: %v", p)
+			err = fmt.Errorf("%w: %v", ErrPanic, p)
 		}
 	}()
 	return fn()

@@ -46,6 +46,8 @@ func TestReadBody(t *testing.T) {
 func TestCallRecovers(t *testing.T) {
 	err := Call(func() error { panic("store exploded") })
 	assert.ErrorContains(t, err, "store exploded")
+	assert.ErrorIs(t, err, ErrPanic)
+	assert.NotErrorIs(t, Call(func() error { return errors.New("refused") }), ErrPanic)
 	assert.NoError(t, Call(func() error { return nil }))
 }
 
