@@ -331,10 +331,7 @@ func (e *Exporter) Export(ctx context.Context, s *Session) (*Result, error) {
 			return nil, err // the report post needs the token response
 		}
 		vals.TokenResponse = res.Token
-		known = e.tokenSecrets(res.Token)
-		for _, s := range known {
-			e.t.Redactor().Add(s) // before anything of phase 2 is sent or logged
-		}
+		known = e.tokenSecrets(res.Token) // phase 2's Request.Secrets
 	}
 	xmlText, err := e.xml.Expand(vals, InXML)
 	if err != nil {
@@ -349,7 +346,7 @@ func (e *Exporter) Export(ctx context.Context, s *Session) (*Result, error) {
 	res.ReportStatus = resp.StatusCode
 	// Like an error body: read more than is kept, redact, then cut.
 	raw, _ := io.ReadAll(io.LimitReader(resp.Body, 64<<10))
-	clean := local.Text(e.t.Redactor().Text(string(raw)))
+	clean := local.Text(string(raw))
 	res.ReportBody = []byte(clean[:min(len(clean), contactkit.MaxErrorBody)])
 	return res, nil
 }
@@ -361,7 +358,9 @@ func (e *Exporter) post(ctx context.Context, phase string, p *postTemplates, val
 }
 
 // send is post that also returns the redactor of this request's own
-// secrets (known ones and those found in the expanded request).
+// secrets (known ones and those found in the expanded request) with the
+// client's, for the answer's body. Send redacts its errors with the same
+// secrets (Request.Secrets), so they come back clean.
 func (e *Exporter) send(ctx context.Context, phase string, p *postTemplates, vals *Values, known []string) (*http.Response, *transport.Redactor, error) {
 	fail := func(err error) error { return &PhaseError{Phase: phase, Err: err} }
 	u, err := p.url.Expand(vals, InURL)
@@ -383,21 +382,19 @@ func (e *Exporter) send(ctx context.Context, phase string, p *postTemplates, val
 	ctype := header.Get("Content-Type")
 	header.Del("Content-Type")
 	secrets := append(slices.Clone(known), requestSecrets(u, header, body, p.bodyCtx)...)
-	local := newLocalRedactor(secrets)
 	req := &transport.Request{
 		Method: http.MethodPost, URL: u, Body: []byte(body), ContentType: ctype, Header: header,
-		Idempotent: e.retryPosts, Endpoint: "POST " + phase + " post", Secrets: withVariants(secrets),
+		Idempotent: e.retryPosts, Endpoint: "POST " + phase + " post", Secrets: secrets,
 	}
 	resp, err := e.t.Send(ctx, req)
 	if err != nil {
-		err = scrub(local, err)
 		var apiErr *contactkit.APIError
 		if errors.As(err, &apiErr) {
 			return nil, nil, &PhaseError{Phase: phase, StatusCode: apiErr.StatusCode, Body: apiErr.Body, Err: err}
 		}
 		return nil, nil, fail(err)
 	}
-	return resp, local, nil
+	return resp, e.t.Redactor().ForCall(secrets), nil
 }
 
 // readToken decodes the token answer as JSON (numbers kept exact).

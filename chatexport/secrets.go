@@ -3,13 +3,11 @@ package chatexport
 import (
 	"encoding/base64"
 	"encoding/json"
-	"errors"
 	"net/http"
 	"net/url"
 	"slices"
 	"strings"
 
-	"github.com/contactkit/contactkit"
 	"github.com/contactkit/contactkit/internal/transport"
 )
 
@@ -175,47 +173,4 @@ func requestSecrets(rawURL string, h http.Header, body string, ctx Context) []st
 		}
 	}
 	return s
-}
-
-// withVariants adds the forms a server's own JSON encoder may echo that
-// the redactor does not derive itself: PHP and Java escape '/' as "\/".
-func withVariants(secrets []string) []string {
-	out := slices.Clone(secrets)
-	for _, s := range secrets {
-		if strings.Contains(s, "/") {
-			out = append(out, strings.ReplaceAll(s, "/", `\/`))
-		}
-	}
-	return out
-}
-
-// newLocalRedactor holds one request's secrets for its whole life: the
-// client's redactor keeps only the newest per-call secrets, and many
-// concurrent exports could push these out before the error is built.
-func newLocalRedactor(secrets []string) *transport.Redactor {
-	r := &transport.Redactor{}
-	for _, s := range withVariants(secrets) {
-		r.AddFixed(s)
-	}
-	return r
-}
-
-// scrub removes the request's secrets from err. An *APIError stays an
-// *APIError (errors.As and the status sentinels keep working).
-func scrub(r *transport.Redactor, err error) error {
-	var ae *contactkit.APIError
-	if !errors.As(err, &ae) {
-		return r.Error(err)
-	}
-	c := *ae
-	c.URL = r.Text(c.URL)
-	c.RequestID = r.Text(c.RequestID)
-	c.Message = r.Text(c.Message)
-	c.Details = slices.Clone(c.Details)
-	for i := range c.Details {
-		c.Details[i].Message = r.Text(c.Details[i].Message)
-	}
-	body := r.Text(string(c.Body))
-	c.Body = []byte(body[:min(len(body), contactkit.MaxErrorBody)])
-	return &c
 }

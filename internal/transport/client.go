@@ -350,7 +350,11 @@ func (c *Client) newRequest(ctx context.Context, r *Request, u string, body []by
 	}
 	req, err := http.NewRequestWithContext(ctx, r.Method, u, rd)
 	if err != nil {
-		return nil, fmt.Errorf("contactkit: building %s request: %s", c.endpoint(r), c.redact.Text(err.Error()))
+		red := c.redact
+		if cs := stateFrom(ctx); cs.redact != nil {
+			red = cs.redact // the URL may hold this call's own secrets
+		}
+		return nil, fmt.Errorf("contactkit: building %s request: %s", c.endpoint(r), red.Text(err.Error()))
 	}
 	for k, v := range c.settings.Header {
 		req.Header[k] = v
