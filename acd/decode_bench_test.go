@@ -4,6 +4,8 @@ import (
 	"encoding/json"
 	"os"
 	"testing"
+
+	"github.com/contactkit/contactkit/internal/benchutil"
 )
 
 // BenchmarkEventDecode prices keeping unknown fields: the documented
@@ -15,21 +17,15 @@ func BenchmarkEventDecode(b *testing.B) {
 		b.Fatal(err)
 	}
 	b.Run("wirejson", func(b *testing.B) {
-		b.ReportAllocs()
-		for b.Loop() {
+		benchutil.Loop(b, func() error {
 			var out struct{ Records []Event }
-			if err := json.Unmarshal(body, &out); err != nil {
-				b.Fatal(err)
-			}
-		}
+			return json.Unmarshal(body, &out)
+		})
 	})
 	b.Run("plain", func(b *testing.B) {
-		b.ReportAllocs()
-		for b.Loop() {
+		benchutil.Loop(b, func() error {
 			var out struct{ Records []eventFields }
-			if err := json.Unmarshal(body, &out); err != nil {
-				b.Fatal(err)
-			}
-		}
+			return json.Unmarshal(body, &out)
+		})
 	})
 }

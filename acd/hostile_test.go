@@ -157,22 +157,13 @@ func TestAllEventsNullRecords(t *testing.T) {
 
 // stallServer sends the head of a list and one record, then stops
 // sending until the client goes away.
-func stallServer(t *testing.T) *httptest.Server {
-	t.Helper()
-	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		w.Header().Set("Content-Type", "application/json")
-		_, _ = io.WriteString(w, `{"filter":"","records":[`+okRecord+`,`)
-		w.(http.Flusher).Flush()
-		<-r.Context().Done()
-	}))
-	t.Cleanup(srv.Close)
-	return srv
+func stallServer(t *testing.T) string {
+	return testtool.StallServer(t, `{"filter":"","records":[`+okRecord+`,`)
 }
 
 // Issue 12: a deadline mid-body is errors.Is(err, context.DeadlineExceeded).
 func TestAllEventsDeadlineMidBody(t *testing.T) {
-	srv := stallServer(t)
-	c := streamClient(t, srv.URL)
+	c := streamClient(t, stallServer(t))
 	ctx, cancel := context.WithTimeout(context.Background(), 400*time.Millisecond)
 	defer cancel()
 	ids, err := drain(c.AllEvents(ctx))
@@ -181,8 +172,7 @@ func TestAllEventsDeadlineMidBody(t *testing.T) {
 }
 
 func TestAllEventsStalledBodyTimesOut(t *testing.T) {
-	srv := stallServer(t)
-	c := streamClient(t, srv.URL, acd.WithResponseTimeout(200*time.Millisecond))
+	c := streamClient(t, stallServer(t), acd.WithResponseTimeout(200*time.Millisecond))
 	start := time.Now()
 	ids, err := drain(c.AllEvents(context.Background()))
 	require.ErrorIs(t, err, contactkit.ErrTimeout)
@@ -253,7 +243,7 @@ func TestAllEventsCancelAtEveryStep(t *testing.T) {
 	stall := stallServer(t)
 	ctx, cancel := context.WithCancel(context.Background())
 	time.AfterFunc(50*time.Millisecond, cancel)
-	_, err := drain(streamClient(t, stall.URL).AllEvents(ctx))
+	_, err := drain(streamClient(t, stall).AllEvents(ctx))
 	require.ErrorIs(t, err, context.Canceled)
 }
 

@@ -5,6 +5,8 @@ import (
 	"os"
 	"strings"
 	"testing"
+
+	"github.com/contactkit/contactkit/internal/benchutil"
 )
 
 // BenchmarkRowDecode prices keeping unknown fields: a 100-row page
@@ -18,21 +20,15 @@ func BenchmarkRowDecode(b *testing.B) {
 	row := strings.TrimSuffix(strings.TrimPrefix(strings.TrimSpace(string(one)), "["), "]")
 	page := []byte("[" + strings.Repeat(row+",", 99) + row + "]")
 	b.Run("wirejson", func(b *testing.B) {
-		b.ReportAllocs()
-		for b.Loop() {
+		benchutil.Loop(b, func() error {
 			var rows []SummaryRow
-			if err := json.Unmarshal(page, &rows); err != nil {
-				b.Fatal(err)
-			}
-		}
+			return json.Unmarshal(page, &rows)
+		})
 	})
 	b.Run("plain", func(b *testing.B) {
-		b.ReportAllocs()
-		for b.Loop() {
+		benchutil.Loop(b, func() error {
 			var rows []summaryRowFields
-			if err := json.Unmarshal(page, &rows); err != nil {
-				b.Fatal(err)
-			}
-		}
+			return json.Unmarshal(page, &rows)
+		})
 	})
 }

@@ -7,6 +7,8 @@ import (
 	"bytes"
 	"io"
 	"net"
+	"net/http"
+	"net/http/httptest"
 	"os"
 	"os/exec"
 	"sync"
@@ -114,4 +116,20 @@ func SilentServerCounting(t testing.TB) (url string, accepted *atomic.Int32) {
 		wg.Wait()
 	})
 	return "http://" + ln.Addr().String(), accepted
+}
+
+// StallServer answers 200 with a JSON content type, writes first, flushes
+// and then sends nothing more until the client leaves: a body that stalls
+// after its headers. It returns the server's URL.
+func StallServer(t testing.TB, first string) string {
+	t.Helper()
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "application/json")
+		w.WriteHeader(http.StatusOK)
+		_, _ = io.WriteString(w, first)
+		w.(http.Flusher).Flush()
+		<-r.Context().Done()
+	}))
+	t.Cleanup(srv.Close)
+	return srv.URL
 }

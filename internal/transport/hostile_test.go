@@ -123,18 +123,7 @@ func TestDefaultResponseTimeout(t *testing.T) {
 }
 
 // stall writes part of a body, flushes, then hangs until the client leaves.
-func stall(t *testing.T, first string) string {
-	t.Helper()
-	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		w.Header().Set("Content-Type", "application/json")
-		w.WriteHeader(http.StatusOK)
-		_, _ = io.WriteString(w, first)
-		w.(http.Flusher).Flush()
-		<-r.Context().Done()
-	}))
-	t.Cleanup(srv.Close)
-	return srv.URL
-}
+func stall(t *testing.T, first string) string { return testtool.StallServer(t, first) }
 
 func TestStalledBodyTimesOut(t *testing.T) {
 	base := stall(t, `{"ok":`)
