@@ -427,21 +427,21 @@ func (c *Client) runReport(ctx context.Context, key string, format ReportFormat,
 		Method: http.MethodPost, Path: transport.Path("rest", "api", "v1", "historic-data", key), JSON: body,
 		Idempotent: true, Endpoint: endpointHistoric, Header: http.Header{"Accept": {"*/*"}},
 	}
-	start := time.Now()
-	for attempt := 0; ; attempt++ {
+	var out *http.Response
+	err := c.poll(ctx, endpointHistoric, func() (bool, error) {
 		resp, err := c.t.Send(ctx, req)
 		if err != nil {
-			return nil, err
+			return true, err
 		}
 		if resp.StatusCode != http.StatusAccepted {
-			return resp, nil
+			out = resp
+			return true, nil
 		}
 		transport.CloseBody(resp.Body) // cached: collect it with the same request
-		if attempt+1 >= MaxPolls {
-			return nil, &NotReadyError{Endpoint: endpointHistoric, Polls: attempt + 1, Waited: time.Since(start)}
-		}
-		if err := c.t.Wait(ctx, attempt); err != nil {
-			return nil, fmt.Errorf("contactkit: avaya: waiting for a cached report: %w", err)
-		}
+		return false, nil
+	}, func(err error) error { return fmt.Errorf("contactkit: avaya: waiting for a cached report: %w", err) })
+	if err != nil {
+		return nil, err
 	}
+	return out, nil
 }

@@ -487,20 +487,33 @@ func (c *Client) partialFrom400(req *transport.Request, resp *http.Response) (*M
 // that is about four minutes. If ctx ends first it returns the last
 // partial values with ctx's error.
 func (c *Client) WaitForMetricValues(ctx context.Context, ids ...string) (*MetricValues, error) {
+	var v *MetricValues
+	err := c.poll(ctx, endpointValues, func() (bool, error) {
+		var err error
+		v, err = c.MetricValues(ctx, ids...)
+		return err != nil || !v.Partial(), err
+	}, func(err error) error {
+		return fmt.Errorf("contactkit: avaya: %d metric values still initializing: %w", len(v.Initializing), err)
+	})
+	return v, err
+}
+
+// poll calls try until it is done, at most MaxPolls times, waiting between
+// tries as the client's RetryPolicy says (the 202 report loop and
+// WaitForMetricValues). It returns try's error, a *NotReadyError when
+// the polls run out, or waitErr of ctx's error when ctx ends first.
+func (c *Client) poll(ctx context.Context, endpoint string, try func() (done bool, err error), waitErr func(error) error) error {
 	start := time.Now()
 	for attempt := 0; ; attempt++ {
-		v, err := c.MetricValues(ctx, ids...)
-		if err != nil {
-			return v, err
-		}
-		if !v.Partial() {
-			return v, nil
+		done, err := try()
+		if done || err != nil {
+			return err
 		}
 		if attempt+1 >= MaxPolls {
-			return v, &NotReadyError{Endpoint: endpointValues, Polls: attempt + 1, Waited: time.Since(start)}
+			return &NotReadyError{Endpoint: endpoint, Polls: attempt + 1, Waited: time.Since(start)}
 		}
 		if err := c.t.Wait(ctx, attempt); err != nil {
-			return v, fmt.Errorf("contactkit: avaya: %d metric values still initializing: %w", len(v.Initializing), err)
+			return waitErr(err)
 		}
 	}
 }
