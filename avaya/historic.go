@@ -429,7 +429,7 @@ func (c *Client) runReport(ctx context.Context, key string, format ReportFormat,
 	}
 	var out *http.Response
 	err := c.poll(ctx, endpointHistoric, func() (bool, error) {
-		resp, err := c.t.Send(ctx, req)
+		resp, err := c.t.Send(ctx, req) //nolint:bodyclose // handed to the caller, or closed below when cached
 		if err != nil {
 			return true, err
 		}
