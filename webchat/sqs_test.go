@@ -1,15 +1,9 @@
 package webchat_test
 
 import (
-	"bufio"
 	"context"
 	"errors"
-	"net"
-	"os"
-	"os/exec"
-	"path/filepath"
 	"strconv"
-	"strings"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -30,53 +24,15 @@ import (
 // package into .ci/node.
 func localSQS(t *testing.T) (endpoint, queueURL string, client *sqs.Client) {
 	t.Helper()
-	node := testtool.Require(t, "node")
-	module, err := filepath.Abs(filepath.Join("..", ".ci", "node", "node_modules", "local-aws-sqs"))
-	require.NoError(t, err)
-	if m := os.Getenv("LOCAL_AWS_SQS_MODULE"); m != "" {
-		module = m
-	}
-	testtool.RequirePath(t, module, "the npm package local-aws-sqs@2.0.2")
-
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	require.NoError(t, err)
-	port := ln.Addr().(*net.TCPAddr).Port
-	require.NoError(t, ln.Close())
-	script := filepath.Join(t.TempDir(), "sqs.js")
-	require.NoError(t, os.WriteFile(script, []byte(`
+	module := testtool.NodeModule(t, "local-aws-sqs", "LOCAL_AWS_SQS_MODULE")
+	port := testtool.FreePort(t)
+	testtool.StartNode(t, `
 const { createSqsServer } = require(process.argv[2]);
 createSqsServer({
   port: Number(process.argv[3]), hostname: "127.0.0.1", emulateQueueCreationLifecycle: false,
   queues: [{ QueueName: "mm-queue-test", Attributes: { VisibilityTimeout: "1" } }],
 }).then(() => console.log("ready"), (e) => { console.error(e); process.exit(1); });
-`), 0o600))
-	ctx, cancel := context.WithCancel(context.Background())
-	cmd := exec.CommandContext(ctx, node, script, module, strconv.Itoa(port))
-	stdout, err := cmd.StdoutPipe()
-	require.NoError(t, err)
-	cmd.Stderr = os.Stderr
-	require.NoError(t, cmd.Start())
-	t.Cleanup(func() {
-		cancel()
-		_ = cmd.Wait()
-	})
-	ready := make(chan bool, 1)
-	go func() {
-		sc := bufio.NewScanner(stdout)
-		for sc.Scan() {
-			if strings.TrimSpace(sc.Text()) == "ready" {
-				ready <- true
-				break
-			}
-		}
-		for sc.Scan() { // drain until the process ends
-		}
-	}()
-	select {
-	case <-ready:
-	case <-time.After(30 * time.Second):
-		t.Fatal("local-aws-sqs did not start")
-	}
+`, module, strconv.Itoa(port))
 	endpoint = "http://127.0.0.1:" + strconv.Itoa(port)
 	client = sqs.New(sqs.Options{Region: "us-east-1", Credentials: aws.AnonymousCredentials{}, BaseEndpoint: aws.String(endpoint)})
 	out, err := client.GetQueueUrl(context.Background(), &sqs.GetQueueUrlInput{QueueName: aws.String("mm-queue-test")})
