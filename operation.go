@@ -1,8 +1,10 @@
 package contactkit
 
-import "context"
+import (
+	"context"
 
-type operationKey struct{}
+	"github.com/contactkit/contactkit/internal/ctxkey"
+)
 
 // OperationName returns the name of the SDK call that a request belongs
 // to, such as "GET /acd/events" or "SQS ReceiveMessage", or "" for a
@@ -13,7 +15,7 @@ type operationKey struct{}
 //	otelhttp.NewTransport(rt, otelhttp.WithSpanNameFormatter(
 //		func(_ string, r *http.Request) string { return contactkit.OperationName(r.Context()) }))
 func OperationName(ctx context.Context) string {
-	s, _ := ctx.Value(operationKey{}).(string)
+	s, _ := ctx.Value(ctxkey.Operation{}).(string)
 	return s
 }
 
@@ -21,7 +23,7 @@ func OperationName(ctx context.Context) string {
 // it on every request; it is exported for code that sends its own
 // requests through an SDK client's HTTP stack.
 func WithOperationName(ctx context.Context, name string) context.Context {
-	return context.WithValue(ctx, operationKey{}, name)
+	return context.WithValue(ctx, ctxkey.Operation{}, name)
 }
 
 // Version is the SDK version sent in the User-Agent header.

@@ -140,7 +140,7 @@ func (c *Client) HTTPClient() *http.Client { return c.hc }
 // attempt when withAuth is set and the request goes to the base URL's
 // host.
 func (c *Client) CallContext(ctx context.Context, endpoint string, withAuth bool) context.Context {
-	return contactkit.WithOperationName(c.newCall(ctx, endpoint, withAuth), endpoint)
+	return c.newCall(ctx, endpoint, withAuth) // names the operation too
 }
 
 // newCall is the state of one call: its operation name and, withAuth,
@@ -311,15 +311,21 @@ func (c *Client) Send(ctx context.Context, r *Request) (*http.Response, error) {
 	}
 	cs := c.newCall(ctx, endpoint, true)
 	cs.idempotent, cs.retryStatuses, cs.prepared, cs.redact = r.Idempotent, r.RetryStatuses, true, calls
-	ctx = contactkit.WithOperationName(cs, endpoint)
+	ctx = cs // carries the operation name too
 	u := c.URL(r)
 	policy := c.settings.Retry
 	for attempt := 0; ; attempt++ {
-		req, err := c.newRequest(ctx, r, u, body, contentType)
+		cs.next = c.at.newAttemptState(cs) // the request is built on the attempt's context: no copy per attempt
+		req, err := c.newRequest(cs.next.ctx, r, u, body, contentType)
 		if err != nil {
+			cs.next.w.cancel(nil)
 			return nil, err
 		}
 		resp, err := c.hc.Do(req)
+		if cs.next != nil { // the client failed before the attempt began
+			cs.next.w.cancel(nil)
+			cs.next = nil
+		}
 		retry, ctxErr := checkRetry(ctx, resp, err)
 		if ctxErr != nil || !retry || attempt+1 >= policy.MaxAttempts {
 			if ctxErr != nil || err != nil {
@@ -362,11 +368,11 @@ func (c *Client) newRequest(ctx context.Context, r *Request, u string, body []by
 	for k, v := range r.Header {
 		req.Header[k] = v
 	}
-	if req.Header.Get("Accept") == "" {
-		req.Header.Set("Accept", "application/json")
+	if len(req.Header["Accept"]) == 0 { // canonical keys: no Get/Set canonicalising on the hot path
+		req.Header["Accept"] = []string{"application/json"}
 	}
 	if contentType != "" {
-		req.Header.Set("Content-Type", contentType)
+		req.Header["Content-Type"] = []string{contentType}
 	}
 	if err := c.at.setHeaders(req, stateFrom(ctx)); err != nil {
 		return nil, err

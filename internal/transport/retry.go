@@ -12,6 +12,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/contactkit/contactkit/internal/ctxkey"
 )
 
 // callState travels in the request context so that the attempt
@@ -24,19 +26,26 @@ type callState struct {
 	idempotent    bool
 	retryStatuses []int
 	attempt       int
-	endpoint      string    // "GET /acd/events", for logs and OperationName
+	endpoint      string    // "GET /acd/events", for logs and contactkit.OperationName
 	authHost      string    // the host the client's credentials may go to; "" none
 	prepared      bool      // built by Send: headers set on each attempt
 	redact        *Redactor // the client's secrets plus this call's (nil: the client's)
+	// next is the attempt Send has built its request on; the attempt
+	// RoundTripper takes it (a redirect's hop gets an attempt of its own).
+	next *attemptState
 }
 
 type callStateKey struct{}
 
-// Value answers callStateKey with the call state and asks the parent
-// context for everything else.
+// Value answers callStateKey with the call state and the operation-name
+// key (contactkit.OperationName) with the call's endpoint, and asks the
+// parent context for everything else.
 func (cs *callState) Value(key any) any {
-	if _, ok := key.(callStateKey); ok {
+	switch key.(type) {
+	case callStateKey:
 		return cs
+	case ctxkey.Operation:
+		return cs.endpoint
 	}
 	return cs.Context.Value(key)
 }

@@ -41,31 +41,38 @@ func (t *attempt) RoundTrip(req *http.Request) (*http.Response, error) {
 	if cs != nil {
 		cs.attempt++
 	}
-	ctx, cancel := context.WithCancelCause(req.Context())
-	st := &attemptState{w: watch{cancel: cancel, d: t.timeout}} // one allocation for both
-	w := &st.w
-	w.begin() // waiting for the request to be written and the headers to come
-	w.timer = time.AfterFunc(t.timeout, w.fire)
-
+	var st *attemptState
 	var out *http.Request
 	switch {
+	case cs != nil && cs.next != nil && req.Context() == cs.next.ctx:
+		// Send built this request on the attempt's own context, with
+		// User-Agent and credentials set: it goes as it is.
+		st, cs.next = cs.next, nil
+		out = req
 	case cs != nil && cs.prepared && (cs.authHost == "" || req.URL.Host == cs.authHost):
-		// Send has set User-Agent and credentials (a client without a base
-		// URL, the chat export's, sends only the headers its templates set)
-		out = req.WithContext(ctx)
+		// A redirect Send's client follows to the same host (a client
+		// without a base URL, the chat export's, sends only the headers
+		// its templates set). The hop's request carries the first hop's
+		// context, which ends with its body: the hop's own is the call's.
+		st = t.newAttemptState(cs)
+		out = req.WithContext(st.ctx)
 	case cs != nil && cs.prepared:
 		// A redirect to another host (net/http forwards Authorization to
 		// the same hostname on another port): never the credentials.
-		out = req.Clone(ctx)
+		st = t.newAttemptState(cs)
+		out = req.Clone(st.ctx)
 		out.Header.Del("Authorization")
 	default:
-		out = req.Clone(ctx)
+		st = t.newAttemptState(req.Context())
+		out = req.Clone(st.ctx)
 		if err := t.setHeaders(out, cs); err != nil {
-			w.close()
-			cancel(nil)
+			st.w.cancel(nil)
 			return nil, err
 		}
 	}
+	ctx, cancel, w := st.ctx, st.w.cancel, &st.w
+	w.begin() // waiting for the request to be written and the headers to come
+	w.timer = time.AfterFunc(t.timeout, w.fire)
 	if out.Body != nil && out.Body != http.NoBody {
 		out.Body = &uploadBody{ReadCloser: out.Body, w: w}
 	}
@@ -92,6 +99,13 @@ func (t *attempt) RoundTrip(req *http.Request) (*http.Response, error) {
 	st.body = downloadBody{rc: resp.Body, w: w, ctx: ctx}
 	resp.Body = &st.body
 	return resp, nil
+}
+
+// newAttemptState makes the context of one attempt, which its watch
+// cancels when the server makes no progress.
+func (t *attempt) newAttemptState(parent context.Context) *attemptState {
+	ctx, cancel := context.WithCancelCause(parent)
+	return &attemptState{ctx: ctx, w: watch{cancel: cancel, d: t.timeout}}
 }
 
 // setHeaders puts the client's User-Agent before one another library set
@@ -234,9 +248,10 @@ func (b *uploadBody) Read(p []byte) (int, error) {
 	return n, err
 }
 
-// attemptState holds an attempt's watch and its body wrapper in one
+// attemptState holds an attempt's context, watch and body wrapper in one
 // allocation.
 type attemptState struct {
+	ctx  context.Context
 	w    watch
 	body downloadBody
 }
