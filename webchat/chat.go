@@ -23,15 +23,16 @@ import (
 type Chat struct {
 	Session Session
 	t       *transport.Client
-	ended   atomic.Bool // no more posts: End was called or a terminal message seen
-	closed  atomic.Bool // the service's side is over: End succeeded or a terminal message seen
+	jar     http.CookieJar // the session's cookies, for Cookies and ResumeChat
+	ended   atomic.Bool    // no more posts: End was called or a terminal message seen
+	closed  atomic.Bool    // the service's side is over: End succeeded or a terminal message seen
 	endOnce sync.Once
 	endMu   sync.Mutex // one End request at a time
 	done    chan struct{}
 }
 
-func newChat(s Session, t *transport.Client) *Chat {
-	return &Chat{Session: s, t: t, done: make(chan struct{})}
+func newChat(s Session, t *transport.Client, jar http.CookieJar) *Chat {
+	return &Chat{Session: s, t: t, jar: jar, done: make(chan struct{})}
 }
 
 // Done is closed when the chat ends (End has returned, or a terminal

@@ -28,7 +28,15 @@
 // *contactkit.APIError. ErrNoSession, ErrChatEnded and ErrChatClosed are
 // this package's own.
 //
-// The Web Chat JavaScript API (section 8) runs in the browser and is out
-// of scope here. Package webchattest provides a fake chat service that
-// scripts an agent conversation and serves its queues over SQS's protocol.
+// Client.ResumeChat rebuilds a Chat from its session and the cookies
+// Chat.Cookies returned, in this process or another: what a stateless
+// server needs. QueueStates is section 8.1's queue status shape, and
+// QueueStatusSource the pluggable source of it (the document names no
+// cloud endpoint for it).
+//
+// The browser half, section 8's window._ximachat.api and a widget, is
+// package webchat/bridge: an http.Handler that keeps the API key and the
+// SQS access on the server. Package webchattest provides a fake chat
+// service that scripts an agent conversation and serves its queues over
+// SQS's protocol.
 package webchat

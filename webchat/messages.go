@@ -35,6 +35,13 @@ func (t MessageType) Terminal() bool {
 // mean something depends on Type.
 type AgentMessage struct {
 	Type MessageType
+	// ID is the queue's id of the message (SQS MessageId), the same on
+	// every delivery of it: what a consumer de-duplicates by. Empty for a
+	// message decoded with DecodeMessage.
+	ID string
+	// Receipt is this delivery's SQS receipt handle, for SQSSource.Delete
+	// (with SQSOptions.DeleteLater). Empty for other sources.
+	Receipt string
 	// EstimatedWait: ESTIMATED_WAIT_TIME, an English description.
 	EstimatedWait string
 	// Agent and AgentImageBase64: CHAT_STARTED (agent, agentBase64Image).

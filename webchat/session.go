@@ -257,5 +257,5 @@ func (c *Client) start(ctx context.Context, path string, r StartRequest, secret 
 	if s.ID == "" {
 		return nil, &contactkit.DecodeError{Endpoint: endpoint, Err: errors.New("no chat session id in the answer")}
 	}
-	return newChat(*s, t), nil
+	return newChat(*s, t, jar), nil
 }

@@ -45,6 +45,12 @@ type SQSOptions struct {
 	// deleted, after the client's retry policy; SQS delivers it again
 	// after its visibility timeout, and Receive goes on.
 	OnDeleteError func(err error)
+	// DeleteLater leaves every handled message on the queue: the caller
+	// deletes it with Delete(ctx, m.Receipt) once it has reached its
+	// destination (a browser's acknowledgement, say), from this process
+	// or another. Until then it stays hidden for the queue's visibility
+	// timeout and is delivered again after it.
+	DeleteLater bool
 }
 
 // SQSSource reads a session's serverToClientQueue with the AWS SDK,
@@ -201,7 +207,8 @@ func (s *SQSSource) Receive(ctx context.Context, handle func(ctx context.Context
 				}
 				continue
 			}
-			if handle(ctx, m) != nil {
+			m.ID, m.Receipt = aws.ToString(msg.MessageId), aws.ToString(msg.ReceiptHandle)
+			if handle(ctx, m) != nil || s.opts.DeleteLater {
 				continue // not deleted: SQS delivers it again after its visibility timeout
 			}
 			if err := s.delete(ctx, msg.ReceiptHandle); err != nil && s.opts.OnDeleteError != nil {
@@ -209,6 +216,17 @@ func (s *SQSSource) Receive(ctx context.Context, handle func(ctx context.Context
 			}
 		}
 	}
+}
+
+// Delete deletes the message of this receipt handle (AgentMessage.Receipt
+// of the latest delivery; SQS ignores an older one), retrying as the
+// client's policy says. It is what SQSOptions.DeleteLater leaves to the
+// caller.
+func (s *SQSSource) Delete(ctx context.Context, receipt string) error {
+	if receipt == "" {
+		return &contactkit.ValidationError{Field: "receipt", Reason: "is required"}
+	}
+	return s.delete(ctx, aws.String(receipt))
 }
 
 // deleteTimeout bounds the deletes of one handled message, retries

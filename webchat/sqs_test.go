@@ -3,7 +3,6 @@ package webchat_test
 import (
 	"context"
 	"errors"
-	"strconv"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -13,31 +12,15 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
-	"github.com/contactkit/contactkit/internal/testtool"
 	"github.com/contactkit/contactkit/webchat"
 	"github.com/contactkit/contactkit/webchat/webchattest"
 )
 
-// localSQS starts the npm package local-aws-sqs@2.0.2 on 127.0.0.1 with one
-// queue whose visibility timeout is 1 s, and returns its endpoint, the
-// queue URL and an SQS client for the test's own use. .ci/run installs the
-// package into .ci/node.
+// localSQS is webchattest.LocalSQS: local-aws-sqs with a 1 s visibility
+// timeout.
 func localSQS(t *testing.T) (endpoint, queueURL string, client *sqs.Client) {
 	t.Helper()
-	module := testtool.NodeModule(t, "local-aws-sqs", "LOCAL_AWS_SQS_MODULE")
-	port := testtool.FreePort(t)
-	testtool.StartNode(t, `
-const { createSqsServer } = require(process.argv[2]);
-createSqsServer({
-  port: Number(process.argv[3]), hostname: "127.0.0.1", emulateQueueCreationLifecycle: false,
-  queues: [{ QueueName: "mm-queue-test", Attributes: { VisibilityTimeout: "1" } }],
-}).then(() => console.log("ready"), (e) => { console.error(e); process.exit(1); });
-`, module, strconv.Itoa(port))
-	endpoint = "http://127.0.0.1:" + strconv.Itoa(port)
-	client = sqs.New(sqs.Options{Region: "us-east-1", Credentials: aws.AnonymousCredentials{}, BaseEndpoint: aws.String(endpoint)})
-	out, err := client.GetQueueUrl(context.Background(), &sqs.GetQueueUrlInput{QueueName: aws.String("mm-queue-test")})
-	require.NoError(t, err)
-	return endpoint, aws.ToString(out.QueueUrl), client
+	return webchattest.LocalSQS(t)
 }
 
 func TestSQSAtLeastOnce(t *testing.T) {
@@ -87,13 +70,7 @@ func TestSQSStopsPromptlyOnCancel(t *testing.T) {
 // The whole chat with the agent's messages on a real SQS queue.
 func TestConversationOverRealSQS(t *testing.T) {
 	_, queueURL, client := localSQS(t)
-	srv := webchattest.NewServer(webchattest.WithDelivery(webchattest.Delivery{
-		QueueURL: func(string) (string, string) { return queueURL, "arn:aws:sqs:us-east-1:123456789012:mm-queue-test" },
-		Send: func(ctx context.Context, _ string, body string) error {
-			_, err := client.SendMessage(ctx, &sqs.SendMessageInput{QueueUrl: aws.String(queueURL), MessageBody: aws.String(body)})
-			return err
-		},
-	}))
+	srv := webchattest.NewServer(webchattest.WithDelivery(webchattest.SQSDelivery(queueURL, client)))
 	defer srv.Close()
 	c, err := webchat.NewClient(srv.URL())
 	require.NoError(t, err)

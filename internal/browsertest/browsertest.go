@@ -33,7 +33,7 @@ func New(t testing.TB) context.Context {
 		chromedp.NoDefaultBrowserCheck,
 		chromedp.Headless,
 		chromedp.DisableGPU,
-		chromedp.UserDataDir(t.TempDir()),
+		chromedp.UserDataDir(profileDir(t)),
 		chromedp.WindowSize(1280, 900),
 		chromedp.Flag("disable-quic", true),
 		chromedp.Flag("disable-background-networking", true),
@@ -59,6 +59,32 @@ func New(t testing.TB) context.Context {
 		cancelAlloc()
 	})
 	return ctx
+}
+
+// profileDir is the browser's profile folder. It is removed when the test
+// ends, with retries for a moment: chromium's helper processes still write
+// there briefly after the browser exits, which makes t.TempDir's own
+// cleanup fail the test with "directory not empty".
+func profileDir(t testing.TB) string {
+	t.Helper()
+	dir, err := os.MkdirTemp("", "contactkit-chromium-")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		deadline := time.Now().Add(3 * time.Second)
+		for {
+			err := os.RemoveAll(dir)
+			if err == nil || time.Now().After(deadline) {
+				if err != nil {
+					t.Logf("browser profile %s left behind: %v", dir, err)
+				}
+				return
+			}
+			time.Sleep(50 * time.Millisecond)
+		}
+	})
+	return dir
 }
 
 // Tab opens another tab in the same browser as ctx (for a second viewer or
@@ -88,7 +114,7 @@ func Timeout(t testing.TB, ctx context.Context, d time.Duration) context.Context
 func Screenshot(t testing.TB, ctx context.Context, name string) string {
 	t.Helper()
 	var png []byte
-	if err := chromedp.Run(ctx, chromedp.FullScreenshot(&png, 90)); err != nil {
+	if err := chromedp.Run(ctx, chromedp.FullScreenshot(&png, 100)); err != nil { // 100: PNG; below it chromium sends JPEG
 		t.Fatalf("screenshot %s: %v", name, err)
 	}
 	dir := ArtefactDir(t)

@@ -13,6 +13,7 @@ import (
 var RedeliverAfter = 50 * time.Millisecond
 
 type memMsg struct {
+	id         string // the SQS MessageId, the same on every delivery
 	body       string
 	visibleAt  time.Time
 	deliveries int
@@ -31,7 +32,7 @@ func newMemQueue() *memQueue { return &memQueue{signal: make(chan struct{}, 1)} 
 
 func (q *memQueue) send(body string) {
 	q.mu.Lock()
-	q.msgs = append(q.msgs, &memMsg{body: body})
+	q.msgs = append(q.msgs, &memMsg{id: newID(), body: body})
 	q.mu.Unlock()
 	select {
 	case q.signal <- struct{}{}:
@@ -91,6 +92,7 @@ func (q *memQueue) Receive(ctx context.Context, handle func(ctx context.Context,
 			q.remove(m) // a body the SDK cannot read would never succeed
 			continue
 		}
+		msg.ID = m.id
 		if handle(ctx, msg) == nil {
 			q.remove(m)
 		}

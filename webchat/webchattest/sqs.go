@@ -87,7 +87,7 @@ func (q *memQueue) receiveSQS(r *http.Request, in sqsRequest) []sqsMessage {
 			}
 			q.mu.Lock()
 			m.receipt = strconv.Itoa(m.deliveries) + "-" + newID()
-			out = append(out, sqsMessage{MessageID: strconv.Itoa(len(out)), ReceiptHandle: m.receipt, MD5OfBody: md5Hex(m.body), Body: m.body})
+			out = append(out, sqsMessage{MessageID: m.id, ReceiptHandle: m.receipt, MD5OfBody: md5Hex(m.body), Body: m.body})
 			q.mu.Unlock()
 		}
 		wait := time.Until(deadline)

@@ -82,6 +82,7 @@ type Server struct {
 	queues   map[string]*memQueue
 	delivery *Delivery
 	flat     bool
+	qstatus  queueStatus
 }
 
 // Option configures a Server.
@@ -97,6 +98,7 @@ func WithFlatSessions() Option { return func(s *Server) { s.flat = true } }
 // NewServer starts the fake service on a loopback port.
 func NewServer(opts ...Option) *Server {
 	s := &Server{InstallationID: DefaultInstallationID, APIKey: DefaultAPIKey, sessions: map[string]*Session{}, queues: map[string]*memQueue{}}
+	s.qstatus.states = DefaultQueueStates()
 	for _, o := range opts {
 		o(s)
 	}
