@@ -6,6 +6,8 @@ import (
 	"sync/atomic"
 	"time"
 
+	"golang.org/x/time/rate"
+
 	"github.com/contactkit/contactkit"
 	"github.com/contactkit/contactkit/internal/transport"
 )
@@ -20,6 +22,7 @@ type Client struct {
 	// 1 the documented form, 2 the other one.
 	callAudioForm atomic.Int32
 	listingForm   atomic.Int32
+	audio         *pacer // WithAudioRateLimit; nil: audio requests are not paced
 }
 
 // NewClient returns a client for the Call Reporting server at baseURL
@@ -41,45 +44,54 @@ func NewClient(baseURL string, key contactkit.TokenSource, opts ...Option) (*Cli
 	if err != nil {
 		return nil, err
 	}
-	return &Client{t: t}, nil
+	c := &Client{t: t}
+	for _, o := range opts {
+		if o.audio != nil {
+			c.audio = newPacer(o.audio) // the last one given wins, as with every option
+		}
+	}
+	return c, nil
 }
 
 // Option configures a Client. Options are checked by NewClient; an
 // option of another contactkit package does not compile here.
-type Option struct{ apply transport.Option }
+type Option struct {
+	apply transport.Option
+	audio *rate.Limiter // WithAudioRateLimit: a setting of this package, not the transport's
+}
 
 // WithHTTPClient sets the *http.Client that carries requests (proxy, TLS),
 // the realtime websocket's handshake included. It is not modified: the
 // SDK's stack wraps its Transport.
-func WithHTTPClient(hc *http.Client) Option { return Option{transport.WithHTTPClient(hc)} }
+func WithHTTPClient(hc *http.Client) Option { return Option{apply: transport.WithHTTPClient(hc)} }
 
 // WithUserAgent puts a product token such as "crm-sync/1.2" before
 // contactkit's in User-Agent, for REST calls and the websocket handshake.
-func WithUserAgent(product string) Option { return Option{transport.WithUserAgent(product)} }
+func WithUserAgent(product string) Option { return Option{apply: transport.WithUserAgent(product)} }
 
 // WithLogger logs one debug record per HTTP attempt (and websocket
 // handshake), without secrets.
-func WithLogger(l *slog.Logger) Option { return Option{transport.WithLogger(l)} }
+func WithLogger(l *slog.Logger) Option { return Option{apply: transport.WithLogger(l)} }
 
 // WithRetry sets the retry policy of calls that are safe to repeat. The
 // same policy spaces the websocket's redials, the historic report's 202
 // polls and WaitForMetricValues' polls. The cloud edition answers 429
 // beyond one audio request per 3 seconds with Retry-After; MaxWait caps
 // how long a retry waits for it.
-func WithRetry(p contactkit.RetryPolicy) Option { return Option{transport.WithRetry(p)} }
+func WithRetry(p contactkit.RetryPolicy) Option { return Option{apply: transport.WithRetry(p)} }
 
 // WithoutRetry makes every call a single attempt.
-func WithoutRetry() Option { return Option{transport.WithoutRetry()} }
+func WithoutRetry() Option { return Option{apply: transport.WithoutRetry()} }
 
 // WithMaxResponseBytes caps buffered (JSON) response bodies, default
 // 32 MiB; audio and raw reports stream and are not capped.
-func WithMaxResponseBytes(n int64) Option { return Option{transport.WithMaxResponseBytes(n)} }
+func WithMaxResponseBytes(n int64) Option { return Option{apply: transport.WithMaxResponseBytes(n)} }
 
 // WithResponseTimeout sets how long an attempt waits for response headers,
 // and a body read for its next bytes, before it fails with
 // contactkit.ErrTimeout (default contactkit.DefaultResponseTimeout).
 func WithResponseTimeout(d time.Duration) Option {
-	return Option{transport.WithResponseTimeout(d)}
+	return Option{apply: transport.WithResponseTimeout(d)}
 }
 
 // WithTransportWrapper wraps the RoundTripper under every request, for
@@ -87,5 +99,5 @@ func WithResponseTimeout(d time.Duration) Option {
 // carries contactkit.OperationName. The websocket handshake goes through
 // it too.
 func WithTransportWrapper(wrap func(http.RoundTripper) http.RoundTripper) Option {
-	return Option{transport.WithTransportWrapper(wrap)}
+	return Option{apply: transport.WithTransportWrapper(wrap)}
 }

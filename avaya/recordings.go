@@ -128,7 +128,8 @@ func audioQuery(format AudioFormat) *transport.Query {
 }
 
 // RecordingAudio streams the audio of one recording in format (SPX, WAV,
-// or "" for the server's default, spx).
+// or "" for the server's default, spx). It is paced by
+// WithAudioRateLimit when the client has one.
 //
 // API: GET /rest/api/v1/recordings/{recording-key}/audio?format={format}
 func (c *Client) RecordingAudio(ctx context.Context, key Key, format AudioFormat) (*Stream, error) {
@@ -138,7 +139,7 @@ func (c *Client) RecordingAudio(ctx context.Context, key Key, format AudioFormat
 	if err := format.validate(); err != nil {
 		return nil, err
 	}
-	resp, err := c.t.Send(ctx, &transport.Request{ //nolint:bodyclose // the caller closes the Stream
+	resp, err := c.sendAudio(ctx, &transport.Request{ //nolint:bodyclose // the caller closes the Stream
 		Method: http.MethodGet, Path: transport.Path("rest", "api", "v1", "recordings", string(key), "audio"),
 		Query: audioQuery(format), Idempotent: true, Endpoint: endpointAudio, Header: http.Header{"Accept": {"*/*"}},
 	})
@@ -172,7 +173,7 @@ func (c *Client) CallAudio(ctx context.Context, key Key, format AudioFormat) (*S
 	other := *documented
 	other.Path = transport.Path("rest", "api", "v1", "calls", string(key), "audio")
 	other.Endpoint = "GET /rest/api/v1/calls/{call-key}/audio"
-	resp, err := c.sendEitherForm(ctx, &c.callAudioForm, documented, &other) //nolint:bodyclose // the caller closes the Stream
+	resp, err := c.sendEitherForm(ctx, c.sendAudio, &c.callAudioForm, documented, &other) //nolint:bodyclose // the caller closes the Stream
 	if err != nil {
 		return nil, err
 	}
@@ -181,12 +182,12 @@ func (c *Client) CallAudio(ctx context.Context, key Key, format AudioFormat) (*S
 
 // sendEitherForm sends the documented request, or the other form when the
 // server answered a bare 404 for it (or answered the other form before).
-func (c *Client) sendEitherForm(ctx context.Context, form *atomic.Int32, documented, other *transport.Request) (*http.Response, error) {
+func (c *Client) sendEitherForm(ctx context.Context, send func(context.Context, *transport.Request) (*http.Response, error), form *atomic.Int32, documented, other *transport.Request) (*http.Response, error) {
 	first, second, firstForm := documented, other, int32(1)
 	if form.Load() == 2 {
 		first, second, firstForm = other, documented, 2
 	}
-	resp, err := c.t.Send(ctx, first)
+	resp, err := send(ctx, first)
 	if err == nil {
 		form.Store(firstForm)
 		return resp, nil
@@ -194,7 +195,7 @@ func (c *Client) sendEitherForm(ctx context.Context, form *atomic.Int32, documen
 	if !bare404(err) {
 		return nil, err
 	}
-	resp, err2 := c.t.Send(ctx, second)
+	resp, err2 := send(ctx, second)
 	if err2 != nil {
 		if bare404(err2) {
 			return nil, err // neither form exists: report the documented one
@@ -310,7 +311,7 @@ func (c *Client) Recordings(ctx context.Context, start, end time.Time) ([]Record
 	documented := &transport.Request{Method: http.MethodGet, Path: "/api/v1/recordings", Query: &q, Idempotent: true, Endpoint: endpointTimeFrameRec}
 	other := *documented
 	other.Path, other.Endpoint = "/rest/api/v1/recordings", "GET /rest/api/v1/recordings"
-	resp, err := c.sendEitherForm(ctx, &c.listingForm, documented, &other) //nolint:bodyclose // closed by CloseBody below
+	resp, err := c.sendEitherForm(ctx, c.t.Send, &c.listingForm, documented, &other) //nolint:bodyclose // closed by CloseBody below
 	if err != nil {
 		return nil, err
 	}
