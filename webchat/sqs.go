@@ -9,11 +9,10 @@ import (
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
-	"github.com/aws/aws-sdk-go-v2/aws/ratelimit"
-	"github.com/aws/aws-sdk-go-v2/aws/retry"
 	"github.com/aws/aws-sdk-go-v2/service/sqs"
 
 	"github.com/contactkit/contactkit"
+	"github.com/contactkit/contactkit/internal/awsclient"
 	"github.com/contactkit/contactkit/internal/transport"
 )
 
@@ -126,41 +125,14 @@ func (c *Client) NewSQSSource(queueURL string, opts SQSOptions) (*SQSSource, err
 	switch opts.Credentials.(type) {
 	case nil, aws.AnonymousCredentials, *aws.AnonymousCredentials:
 	default:
-		creds = redactedCredentials{p: opts.Credentials, r: c.t.Redactor()}
+		creds = awsclient.Credentials(opts.Credentials, c.t.Redactor())
 	}
-	p := c.t.Retry()
 	o := sqs.Options{
 		Region: opts.Region, Credentials: creds, BaseEndpoint: aws.String(endpoint),
-		HTTPClient: c.t.HTTPClient(), // the one stack: User-Agent, logger, timeouts, wrapper
-		Retryer: retry.NewStandard(func(so *retry.StandardOptions) {
-			so.MaxAttempts = p.MaxAttempts
-			so.MaxBackoff = p.MaxWait
-			so.Backoff = retry.BackoffDelayerFunc(func(attempt int, _ error) (time.Duration, error) {
-				return transport.Backoff(p.MinWait, p.MaxWait, attempt-1), nil
-			})
-			so.RateLimiter = ratelimit.None
-		}),
+		HTTPClient: c.t.HTTPClient(),       // the one stack: User-Agent, logger, timeouts, wrapper
+		Retryer:    awsclient.Retryer(c.t), // the client's RetryPolicy
 	}
 	return &SQSSource{client: sqs.New(o), t: c.t, queueURL: queueURL, opts: opts, wait: max(wait, 0)}, nil
-}
-
-// redactedCredentials registers every key it hands to the AWS SDK with
-// the client's redactor, so that a server echoing one does not put it in
-// an error or a log line.
-type redactedCredentials struct {
-	p aws.CredentialsProvider
-	r *transport.Redactor
-}
-
-func (rc redactedCredentials) Retrieve(ctx context.Context) (aws.Credentials, error) {
-	cr, err := rc.p.Retrieve(ctx)
-	if err != nil {
-		return cr, rc.r.Error(err)
-	}
-	rc.r.AddFixed(cr.AccessKeyID)
-	rc.r.AddFixed(cr.SecretAccessKey)
-	rc.r.AddFixed(cr.SessionToken)
-	return cr, nil
 }
 
 // Receive long-polls the queue and calls handle for every message until

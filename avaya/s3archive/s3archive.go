@@ -58,14 +58,13 @@ import (
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
-	"github.com/aws/aws-sdk-go-v2/aws/ratelimit"
-	"github.com/aws/aws-sdk-go-v2/aws/retry"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 	"github.com/aws/aws-sdk-go-v2/service/s3/types"
 	smithyhttp "github.com/aws/smithy-go/transport/http"
 
 	"github.com/contactkit/contactkit"
 	"github.com/contactkit/contactkit/avaya"
+	"github.com/contactkit/contactkit/internal/awsclient"
 	"github.com/contactkit/contactkit/internal/transport"
 )
 
@@ -260,19 +259,11 @@ func New(bucket string, opts ...Option) (*Store, error) {
 		return nil, err
 	}
 	t := transport.NewAbsolute(settings)
-	p := t.Retry()
 	o := s3.Options{
 		Region:      cfg.region,
-		Credentials: redactedCredentials{p: cfg.creds, r: t.Redactor()},
-		HTTPClient:  t.HTTPClient(), // the one stack: User-Agent, logger, timeouts, wrapper
-		Retryer: retry.NewStandard(func(so *retry.StandardOptions) {
-			so.MaxAttempts = p.MaxAttempts
-			so.MaxBackoff = p.MaxWait
-			so.Backoff = retry.BackoffDelayerFunc(func(attempt int, _ error) (time.Duration, error) {
-				return transport.Backoff(p.MinWait, p.MaxWait, attempt-1), nil
-			})
-			so.RateLimiter = ratelimit.None
-		}),
+		Credentials: awsclient.Credentials(cfg.creds, t.Redactor()),
+		HTTPClient:  t.HTTPClient(),       // the one stack: User-Agent, logger, timeouts, wrapper
+		Retryer:     awsclient.Retryer(t), // the client's RetryPolicy
 		// S3-compatible servers do not all know the newer checksum
 		// headers; the signature covers the payload anyway.
 		RequestChecksumCalculation: aws.RequestChecksumCalculationWhenRequired,
@@ -389,25 +380,6 @@ func (s *Store) Create(ctx context.Context, name string, info avaya.ObjectInfo) 
 		return nil, err
 	}
 	return &writer{s: s, ctx: ctx, name: name, key: k, info: info}, nil
-}
-
-// redactedCredentials registers every key it hands to the AWS SDK with
-// the store's redactor, so that a server echoing one does not put it in
-// an error or a log line.
-type redactedCredentials struct {
-	p aws.CredentialsProvider
-	r *transport.Redactor
-}
-
-func (rc redactedCredentials) Retrieve(ctx context.Context) (aws.Credentials, error) {
-	cr, err := rc.p.Retrieve(ctx)
-	if err != nil {
-		return cr, rc.r.Error(err)
-	}
-	rc.r.AddFixed(cr.AccessKeyID)
-	rc.r.AddFixed(cr.SecretAccessKey)
-	rc.r.AddFixed(cr.SessionToken)
-	return cr, nil
 }
 
 // writer streams one object: a part fills in buf while the one before
