@@ -66,6 +66,9 @@ func tour(ctx context.Context, out io.Writer) error {
 		{"avaya: realtime metrics over the websocket", tourRealtime},
 		{"webchat: Xima web chat as an end user", tourWebchat},
 		{"storing call data: writeCallStatistics into SQLite, exactly once", tourStore},
+		{"avaya: recordings into another system, paced, with a manifest", tourArchive},
+		{"avaya/webservice: a finished call becomes a listen link for the CRM", tourWebService},
+		{"webchat/bridge: a custom chat widget for your own pages", tourWidget},
 	}
 	for i, s := range steps {
 		fmt.Fprintf(out, "== %d/%d %s\n", i+1, len(steps), s.name)
