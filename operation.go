@@ -27,4 +27,4 @@ func WithOperationName(ctx context.Context, name string) context.Context {
 }
 
 // Version is the SDK version sent in the User-Agent header.
-const Version = "0.2.0"
+const Version = "0.3.0"
