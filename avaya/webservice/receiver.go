@@ -116,9 +116,10 @@ func WithMaxParams(n int) Option {
 
 // WithLogger sets where rejected requests, failed and panicking calls of
 // the Func, retries and dropped requests are logged (default
-// slog.Default()); 503s are logged at most once a second, with their
-// running total, so that a flood costs no logging. Every record passes through a redactor first: the
-// shared secrets never appear in it, in any form.
+// slog.Default()); 401s and 503s are logged at most once a second, with
+// their running totals, so that a flood costs no logging. Every record
+// passes through a redactor first: the shared secrets never appear in it,
+// in any form.
 func WithLogger(l *slog.Logger) Option {
 	return func(rc *Receiver) error {
 		if l == nil {
@@ -214,10 +215,11 @@ func WithRetryAfter(d time.Duration) Option {
 // new one, change the profile, then drop the old one.
 func WithAdditionalSecret(secret string) Option {
 	return func(rc *Receiver) error {
-		if secret == "" {
-			return optionError("WithAdditionalSecret", "is empty")
+		s, err := headerSecret("WithAdditionalSecret", secret)
+		if err != nil {
+			return err
 		}
-		rc.addSecret(secret)
+		rc.addSecret(s)
 		return nil
 	}
 }
@@ -230,7 +232,7 @@ type Stats struct {
 	Rejected     uint64 // answered another 4xx
 	Handled      uint64 // the Func returned nil
 	Failed       uint64 // the Func's last attempt returned an error
-	Panicked     uint64 // the Func panicked (not retried)
+	Panicked     uint64 // the Func panicked or called runtime.Goexit (not retried)
 	Retried      uint64 // attempts after a first one
 	Dropped      uint64 // still queued when Shutdown's context ended
 	Queued       int    // waiting for a worker now
@@ -269,7 +271,7 @@ type Receiver struct {
 	accepted, busy, unauthorized, rejected atomic.Uint64
 	handled, failed, panicked, retried     atomic.Uint64
 	dropped                                atomic.Uint64
-	lastBusyLog                            atomic.Int64 // unix nanoseconds
+	lastBusyLog, lastUnauthorizedLog       atomic.Int64 // unix nanoseconds, for mayLog
 }
 
 // New returns a receiver for Avaya's Web Service Integration profile that
@@ -278,7 +280,10 @@ type Receiver struct {
 // empty); a request without it, or with another value, is answered 401
 // and goes no further. The secret is compared in constant time (of
 // SHA-256 digests, so not even its length leaks) and is removed from
-// everything the receiver logs.
+// everything the receiver logs. Whitespace around the secret is dropped,
+// as HTTP drops it around a header value (a secret read from a file keeps
+// its newline); a secret with other control characters, which no header
+// can carry, is an error.
 //
 // What it accepts, where the document is silent (it says only "HTTP
 // Method" and "URL Parameters"):
@@ -301,10 +306,11 @@ type Receiver struct {
 // the receiver is shutting down: nothing accepted is ever lost, and a
 // request that is not accepted is answered so, for Avaya to send again if
 // it does and to show in its "API Server Request" log filter if it does
-// not. 405 for other methods, 401, 413 for a body over WithMaxBody, 414
-// for a URL over WithMaxURL, 415, and 400 for a malformed query, form or
-// JSON, or more than WithMaxParams values; each with a JSON body saying
-// what was wrong ({"status":400,"error":"…"}).
+// not. 401 before anything else is looked at; then 405 for other
+// methods, 413 for a body over WithMaxBody, 414 for a URL over
+// WithMaxURL, 415, and 400 for a malformed query, form or JSON, or more
+// than WithMaxParams values; each with a JSON body saying what was wrong
+// ({"status":400,"error":"…"}).
 //
 // Serve it from an http.Server with timeouts (NewServer), shut that down
 // first and then the receiver (Shutdown), which finishes the queued work.
@@ -318,8 +324,9 @@ func New(header, secret string, fn Func, opts ...Option) (*Receiver, error) {
 	if !validHeaderName(header) {
 		return nil, optionError("header", fmt.Sprintf("%q is not an HTTP header name", header))
 	}
-	if secret == "" {
-		return nil, optionError("secret", "is empty: set a custom header with a long random value in the Web Service Integration profile")
+	secret, err := headerSecret("secret", secret)
+	if err != nil {
+		return nil, err
 	}
 	rc := &Receiver{
 		fn: fn, header: http.CanonicalHeaderKey(header), redact: &transport.Redactor{},
@@ -345,6 +352,23 @@ func New(header, secret string, fn Func, opts ...Option) (*Receiver, error) {
 		go rc.work()
 	}
 	return rc, nil
+}
+
+// headerSecret is the secret as it arrives in a header: HTTP drops the
+// whitespace around a header value, so a secret read from a file with its
+// newline still matches, and a value no header can carry (other control
+// characters) is refused rather than answered 401 for ever.
+func headerSecret(field, s string) (string, error) {
+	s = strings.Trim(s, " \t\r\n")
+	if s == "" {
+		return "", optionError(field, "is empty: set a custom header with a long random value in the Web Service Integration profile")
+	}
+	for i := range len(s) {
+		if c := s[i]; c < ' ' && c != '\t' || c == 0x7f {
+			return "", optionError(field, "has a control character, which no HTTP header value can carry")
+		}
+	}
+	return s, nil
 }
 
 func (rc *Receiver) addSecret(s string) {
@@ -399,7 +423,21 @@ func reject(status int, format string, args ...any) error {
 	return &badRequest{status: status, msg: fmt.Sprintf(format, args...)}
 }
 
+// ServeHTTP checks the secret first, so that a request without it, of
+// whatever method, costs one hash and at most a log line a second; then
+// the method, the parameters and the queue.
 func (rc *Receiver) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	if !rc.authorized(r) {
+		total := rc.unauthorized.Add(1)
+		if mayLog(&rc.lastUnauthorizedLog) { // anyone who reaches the URL can send these: a flood must not flood the log
+			rc.log.LogAttrs(r.Context(), slog.LevelWarn, "contactkit: avaya webservice request refused: wrong or missing secret",
+				slog.Int("status", http.StatusUnauthorized), slog.String("header", rc.header),
+				slog.String("remote", r.RemoteAddr), slog.String("method", r.Method), slog.String("path", r.URL.Path),
+				slog.Uint64("answered_401_total", total))
+		}
+		receive.Error(w, http.StatusUnauthorized, "missing or wrong "+rc.header+" header")
+		return
+	}
 	method := r.Method
 	switch method {
 	case http.MethodGet, http.MethodPost:
@@ -408,14 +446,6 @@ func (rc *Receiver) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	default:
 		w.Header().Set("Allow", "GET, POST, PUT")
 		rc.refuse(w, r, &badRequest{http.StatusMethodNotAllowed, "method " + r.Method + " not allowed: the profile's HTTP Method must be GET or POST"})
-		return
-	}
-	if !rc.authorized(r) {
-		rc.unauthorized.Add(1)
-		rc.log.LogAttrs(r.Context(), slog.LevelWarn, "contactkit: avaya webservice request refused: wrong or missing secret",
-			slog.Int("status", http.StatusUnauthorized), slog.String("header", rc.header),
-			slog.String("remote", r.RemoteAddr), slog.String("path", r.URL.Path))
-		receive.Error(w, http.StatusUnauthorized, "missing or wrong "+rc.header+" header")
 		return
 	}
 	params, err := rc.params(r, method)
@@ -431,8 +461,7 @@ func (rc *Receiver) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 	if !rc.enqueue(req) {
 		total := rc.busy.Add(1)
-		if now, last := time.Now().UnixNano(), rc.lastBusyLog.Load(); now-last >= int64(time.Second) && rc.lastBusyLog.CompareAndSwap(last, now) {
-			// At most one line a second: a flood of 503s is when logging must stay cheap.
+		if mayLog(&rc.lastBusyLog) { // a flood of 503s is when logging must stay cheap
 			rc.log.LogAttrs(r.Context(), slog.LevelWarn, "contactkit: avaya webservice request answered 503: queue full or shutting down",
 				slog.String("id", req.ID), slog.String("remote", r.RemoteAddr), slog.Int("queue", rc.queueSize),
 				slog.Uint64("answered_503_total", total))
@@ -443,6 +472,13 @@ func (rc *Receiver) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 	rc.accepted.Add(1)
 	receive.JSON(w, rc.acceptStatus, acceptedBody{Status: rc.acceptStatus, ID: req.ID})
+}
+
+// mayLog reports whether a line of the kind last logged at *last (unix
+// nanoseconds) may be logged now: at most one a second.
+func mayLog(last *atomic.Int64) bool {
+	now, prev := time.Now().UnixNano(), last.Load()
+	return now-prev >= int64(time.Second) && last.CompareAndSwap(prev, now)
 }
 
 type acceptedBody struct {
@@ -478,12 +514,14 @@ func (rc *Receiver) refuse(w http.ResponseWriter, r *http.Request, err error) {
 
 // params reads the query and, for POST, the body.
 func (rc *Receiver) params(r *http.Request, method string) (url.Values, error) {
-	if len(r.RequestURI) > rc.maxURL {
+	// RequestURI is what came on the wire; a request built in process (an
+	// adapter, a test) has none, and its URL is held to the same cap.
+	if len(r.RequestURI) > rc.maxURL || len(r.URL.RawQuery)+len(r.URL.Path) > rc.maxURL {
 		return nil, reject(http.StatusRequestURITooLong, "the URL is over %d bytes", rc.maxURL)
 	}
-	query, err := url.ParseQuery(r.URL.RawQuery)
+	query, err := rc.parseValues(r.URL.RawQuery, "query string")
 	if err != nil {
-		return nil, reject(http.StatusBadRequest, "malformed query string: %s", parseReason(err))
+		return nil, err
 	}
 	if method == http.MethodGet {
 		return query, rc.countParams(query)
@@ -510,6 +548,19 @@ func (rc *Receiver) countParams(v url.Values) error {
 		return reject(http.StatusBadRequest, "%d parameter values, more than the %d accepted", n, rc.maxParams)
 	}
 	return nil
+}
+
+// parseValues parses a query string or form body; the error says what
+// was wrong without quoting the input.
+func (rc *Receiver) parseValues(s, what string) (url.Values, error) {
+	v, err := url.ParseQuery(s)
+	switch {
+	case err == nil:
+		return v, nil
+	case strings.Contains(err.Error(), "exceeded limit"): // net/url's own cap (GODEBUG urlmaxqueryparams), not a malformed input
+		return nil, reject(http.StatusBadRequest, "more parameter values than the %d accepted", rc.maxParams)
+	}
+	return nil, reject(http.StatusBadRequest, "malformed %s: %s", what, parseReason(err))
 }
 
 // parseReason is url's error without the input it quotes (which may be long).
@@ -554,15 +605,14 @@ func (rc *Receiver) body(r *http.Request) (url.Values, error) {
 		if err != nil {
 			return nil, err
 		}
-		v, err := url.ParseQuery(strings.TrimSpace(string(b)))
-		if err != nil {
-			return nil, reject(http.StatusBadRequest, "malformed form body: %s", parseReason(err))
-		}
-		return v, nil
+		return rc.parseValues(strings.TrimSpace(string(b)), "form body")
 	case "application/json":
 		b, err := rc.readBody(r)
 		if err != nil {
 			return nil, err
+		}
+		if len(strings.TrimSpace(string(b))) == 0 { // the parameters are in the URL; the client set the type anyway
+			return url.Values{}, nil
 		}
 		return jsonParams(b)
 	case "multipart/form-data":
@@ -660,14 +710,33 @@ func (rc *Receiver) multipartParams(r *http.Request, boundary string) (url.Value
 
 // work runs queued requests until the queue is closed and empty.
 func (rc *Receiver) work() {
-	defer rc.wg.Done()
-	for req := range rc.queue {
+	var current *Request
+	finished := false
+	defer func() {
+		if !finished {
+			// The Func ended this goroutine without returning (runtime.Goexit,
+			// as t.FailNow does in a test): count it and put a worker in this
+			// one's place, or the pool would shrink to nothing and leave
+			// accepted requests unhandled. Our own count is still held, so
+			// the Add cannot race Shutdown's Wait.
+			rc.panicked.Add(1)
+			key, _ := current.CallKey()
+			rc.log.LogAttrs(context.Background(), slog.LevelError,
+				"contactkit: avaya webservice function did not return (runtime.Goexit, t.FailNow?); not retried",
+				slog.String("id", current.ID), slog.String("call_key", string(key)))
+			rc.wg.Add(1)
+			go rc.work()
+		}
+		rc.wg.Done()
+	}()
+	for current = range rc.queue {
 		if rc.workCtx.Err() != nil {
-			rc.drop(req)
+			rc.drop(current)
 			continue
 		}
-		rc.run(req)
+		rc.run(current)
 	}
+	finished = true
 }
 
 func (rc *Receiver) drop(req *Request) {
@@ -734,7 +803,9 @@ func (rc *Receiver) run(req *Request) {
 		}
 		rc.log.LogAttrs(context.Background(), slog.LevelWarn, "contactkit: avaya webservice function failed; trying again", attrs...)
 		if transport.Sleep(rc.workCtx, transport.Backoff(rc.retry.MinWait, rc.retry.MaxWait, attempt)) != nil {
-			rc.failed.Add(1)
+			rc.failed.Add(1) // the last line about it must not be "trying again"
+			rc.log.LogAttrs(context.Background(), slog.LevelError,
+				"contactkit: avaya webservice function failed: shutdown ended before it was tried again", attrs...)
 			return
 		}
 		rc.retried.Add(1)

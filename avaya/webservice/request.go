@@ -52,7 +52,7 @@ type Request struct {
 // Names are the URL parameter names an admin gave the call data in the
 // Web Service Integration profile. The typed helpers look a value up
 // under its name here first, then under the aliases listed at each field;
-// names match exactly, then ignoring case, spaces, '-' and '_' (so
+// names match exactly, then ignoring case, spaces, '-', '_' and '.' (so
 // "Call Key", "call-key", "call_key" and "callKey" are one name).
 //
 // The defaults are the names the Call Reporting document prints for the
@@ -330,7 +330,7 @@ var (
 		"2006-01-02 15:04:05.999999999Z07:00",
 		"2006-01-02 15:04:05.999999999Z0700",
 		"2006-01-02T15:04Z07:00",
-		time.RFC1123Z, time.RFC1123,
+		time.RFC1123Z,
 	}
 	usLayouts = []string{
 		"01/02/2006 15:04:05", "1/2/2006 15:04:05", "1/2/2006 3:04:05 PM", "1/2/2006 3:04 PM",
@@ -345,7 +345,8 @@ var errTimeForm = errors.New("not a time: want epoch milliseconds (1568735345298
 // milliseconds, as every time in the Call Reporting API is (12 to 14
 // digits), or epoch seconds (up to 11 digits, a fraction allowed);
 // RFC 3339 with a zone or offset ('T' or a space, offsets with or without
-// a colon); a zone-less local time (YYYY-MM-DD hh:mm[:ss[.fff]]) or a US
+// a colon); RFC 1123 with an offset, GMT, or an abbreviation of loc's
+// zone (MST, MDT for America/Denver); a zone-less local time (YYYY-MM-DD hh:mm[:ss[.fff]]) or a US
 // date (M/D/YYYY h:mm[:ss] with or without AM/PM), both read in loc (the
 // Call Reporting server's zone; UTC when nil).
 func ParseTime(s string, loc *time.Location) (time.Time, error) {
@@ -378,6 +379,15 @@ func ParseTime(s string, loc *time.Location) (time.Time, error) {
 		if t, err := time.Parse(l, s); err == nil {
 			return t, nil
 		}
+	}
+	if t, err := time.ParseInLocation(time.RFC1123, s, loc); err == nil {
+		// time.Parse would give an abbreviation it does not know a zero
+		// offset (09:49:05 MDT read as 09:49:05 UTC): take it only from
+		// loc's own abbreviations, or GMT/UTC.
+		if name, _ := t.Zone(); t.Location() == loc || name == "GMT" || name == "UTC" {
+			return t, nil
+		}
+		return time.Time{}, errors.New("the zone abbreviation is not used by the server's zone (WithLocation): send a numeric offset such as -0600")
 	}
 	if t, err := wiretime.ParseLocal(s, loc); err == nil {
 		return t.Time, nil

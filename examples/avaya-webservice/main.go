@@ -40,6 +40,7 @@ import (
 	"sync"
 	"syscall"
 	"time"
+	"unicode"
 
 	"github.com/contactkit/contactkit"
 	"github.com/contactkit/contactkit/avaya"
@@ -297,9 +298,9 @@ func startStandIn(printf func(string, ...any), log *slog.Logger) (*standIn, erro
 		s.mu.Unlock()
 		if !dup {
 			who := strings.TrimSpace(fmt.Sprintf("%s (%s)", rec.Agent, rec.Extension))
-			printf("CRM got: call %s at %s, %v, %s, from %s\n         listen: %s\n", rec.CallKey,
+			printf("CRM got: call %s at %s, %v, %s, from %s\n         listen: %s\n", printable(rec.CallKey),
 				rec.Start.Format("2006-01-02 15:04:05 MST"), time.Duration(rec.Seconds*float64(time.Second)).Round(time.Second),
-				who, rec.Caller, rec.ListenLink)
+				printable(who), printable(rec.Caller), printable(rec.ListenLink))
 		}
 		w.WriteHeader(http.StatusCreated)
 	})
@@ -310,6 +311,18 @@ func startStandIn(printf func(string, ...any), log *slog.Logger) (*standIn, erro
 	}
 	go func() { s.done <- s.srv.Serve(ln) }()
 	return s, nil
+}
+
+// printable replaces what a terminal would act on (escape sequences,
+// carriage returns, bidi overrides) with U+FFFD: caller numbers and names
+// come from the telephone network, where anyone can set them.
+func printable(s string) string {
+	return strings.Map(func(r rune) rune {
+		if unicode.IsGraphic(r) {
+			return r
+		}
+		return unicode.ReplacementChar
+	}, s)
 }
 
 func (s *standIn) count() int {
