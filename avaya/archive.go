@@ -122,13 +122,22 @@ func (c *Client) Archive(ctx context.Context, start, end time.Time, dir string, 
 // Unless opts.NoManifest, the run ends by writing the destination's
 // manifest (opts.Manifest, DefaultManifest by default) as one object:
 // a JSON line per archived recording (ManifestEntry: key, call key,
-// start, duration, size, SHA-256, URL), those of earlier runs kept, so
-// that another system can import from it. An object met "already there"
-// with no entry is read back once to hash it. No manifest is written
-// when nothing changed, nor when ctx ends (the next run completes it).
+// start, duration, size, SHA-256, URL), those of earlier runs kept (and
+// those another run saved meanwhile: the manifest is read again just
+// before it is written), so that another system can import from it. A
+// damaged line is skipped, the lines after it kept; a manifest that
+// cannot be read whole stops the run before any download. An object met
+// "already there" with no entry is read back once to hash it. No
+// manifest is written when nothing changed, nor when ctx ends (the next
+// run completes it).
 //
-// Into a Dir, temporary files of earlier runs (.{key}.{format}.part) are
-// removed first: run one archive per destination at a time. Recordings
+// Into a Dir, temporary files of earlier runs (.{key}.{format}.*.part) are
+// removed first: run one archive per destination at a time (two at once
+// never mix their bytes or lose each other's manifest entries, but the
+// one that starts later removes the other's downloads in progress, which
+// then fail). A listed recording whose key is not {uuid}-{epochMillis}
+// fails with a ValidationError before any request: a key never becomes a
+// path. Recordings
 // fail one by one (their errors are in the result); a bad key (401) or
 // the cloud egress cap (509) stops the run, and so does ctx.
 func (c *Client) ArchiveTo(ctx context.Context, start, end time.Time, dest Destination, opts ArchiveOptions) (*ArchiveResult, error) {
@@ -151,7 +160,7 @@ func (c *Client) ArchiveTo(ctx context.Context, start, end time.Time, dest Desti
 		if err := os.MkdirAll(string(dir), 0o750); err != nil {
 			return nil, fmt.Errorf("contactkit: avaya: archive directory: %w", err)
 		}
-		if err := removeStaleParts(string(dir)); err != nil {
+		if err := removeStaleParts(string(dir), opts.Manifest); err != nil {
 			return nil, fmt.Errorf("contactkit: avaya: archive directory: %w", err)
 		}
 	}
@@ -181,7 +190,8 @@ func (c *Client) ArchiveTo(ctx context.Context, start, end time.Time, dest Desti
 	res := &ArchiveResult{Errors: map[Key]error{}}
 	res.Total = len(todo)
 	var mu sync.Mutex
-	changed := false // the manifest needs writing
+	changed := false      // the manifest needs writing
+	updates := manifest{} // this run's new or changed entries
 	report := func(k Key, n int64, skipped bool, entry *ManifestEntry, err error) {
 		mu.Lock()
 		defer mu.Unlock()
@@ -199,6 +209,7 @@ func (c *Client) ArchiveTo(ctx context.Context, start, end time.Time, dest Desti
 			res.Entries = append(res.Entries, *entry)
 			if old, ok := man[entry.Name]; man != nil && (!ok || old != *entry) {
 				man[entry.Name] = *entry
+				updates[entry.Name] = *entry
 				changed = true
 			}
 		}
@@ -247,7 +258,7 @@ feed:
 	stop := context.Cause(ctx)
 	if !opts.NoManifest && changed && parent.Err() == nil {
 		// Also after a 401 or the egress cap: what was archived is listed.
-		if err := man.save(parent, dest, opts.Manifest); err != nil {
+		if err := man.save(parent, dest, opts.Manifest, updates); err != nil {
 			return res, errors.Join(stop, err)
 		}
 		res.ManifestURL = dest.URL(opts.Manifest)
@@ -265,9 +276,11 @@ feed:
 const partSuffix = ".part"
 
 // removeStaleParts removes the temporary files earlier runs left behind
-// (killed, or out of disk): .{key}.{format}.part, and .{key}.part-* of
-// older versions. Only names holding a valid key are touched.
-func removeStaleParts(dir string) error {
+// (killed, or out of disk): .{key}.{format}.{random}.part, and of older
+// versions .{key}.{format}.part and .{key}.part-*; and the manifest's
+// (.{manifest}.{random}.part). Only names holding a valid key, or the
+// manifest's name, are touched.
+func removeStaleParts(dir, manifestName string) error {
 	entries, err := os.ReadDir(dir)
 	if err != nil {
 		return err
@@ -281,9 +294,17 @@ func removeStaleParts(dir string) error {
 		if i := strings.Index(name, ".part-"); i > 0 {
 			key = name[1:i]
 		} else if base, ok := strings.CutSuffix(name, partSuffix); ok {
-			key = strings.TrimSuffix(strings.TrimSuffix(base[1:], "."+string(SPX)), "."+string(WAV))
+			base = base[1:]
+			if i := strings.LastIndexByte(base, '.'); i >= 0 && isDigits(base[i+1:]) {
+				base = base[:i] // Dir.Create's random part
+			}
+			if base == manifestName {
+				key = base
+			} else {
+				key = strings.TrimSuffix(strings.TrimSuffix(base, "."+string(SPX)), "."+string(WAV))
+			}
 		}
-		if key == "" || Key(key).Validate() != nil {
+		if key == "" || (key != manifestName && Key(key).Validate() != nil) {
 			continue
 		}
 		if err := os.Remove(filepath.Join(dir, name)); err != nil && !errors.Is(err, fs.ErrNotExist) {
@@ -291,6 +312,10 @@ func removeStaleParts(dir string) error {
 		}
 	}
 	return nil
+}
+
+func isDigits(s string) bool {
+	return s != "" && strings.Trim(s, "0123456789") == ""
 }
 
 // archiveJob is one recording of an archive run.
@@ -319,6 +344,9 @@ func (j *archiveJob) entry(name string, size int64, sum []byte) *ManifestEntry {
 // recording's manifest entry.
 func (j *archiveJob) run(ctx context.Context) (n int64, skipped bool, entry *ManifestEntry, err error) {
 	k, format := j.r.Key, j.opts.Format
+	if err := k.Validate(); err != nil { // the listing's: it must not become a path
+		return 0, false, nil, fmt.Errorf("contactkit: avaya: archiving: %w", err)
+	}
 	name := string(k) + "." + string(format)
 	if size, ok := complete(ctx, j.dest, name, j.r, format); ok {
 		if j.opts.NoManifest {

@@ -61,8 +61,9 @@ type ObjectInfo struct {
 }
 
 // Dir is a local directory as a Destination. Each object is written to a
-// temporary file beside its final name (.{name}.part) and renamed into
-// place by Commit, so a name holds a whole file or nothing. Archive into
+// temporary file of its own beside its final name (.{name}.{random}.part)
+// and renamed into place by Commit, so a name holds a whole file or
+// nothing, and two writers of one name never mix their bytes. Archive into
 // a Dir removes the temporary files of earlier runs first: run one
 // archive per directory at a time.
 type Dir string
@@ -93,7 +94,8 @@ func (d Dir) Open(_ context.Context, name string) (io.ReadCloser, error) {
 }
 
 // Create implements Destination: the directories on the way are made,
-// and the object is written to .{name}.part beside its final name.
+// and the object is written to .{name}.{random}.part beside its final
+// name.
 func (d Dir) Create(_ context.Context, name string, _ ObjectInfo) (ObjectWriter, error) {
 	p, err := d.path(name)
 	if err != nil {
@@ -102,12 +104,18 @@ func (d Dir) Create(_ context.Context, name string, _ ObjectInfo) (ObjectWriter,
 	if err := os.MkdirAll(filepath.Dir(p), 0o750); err != nil {
 		return nil, err
 	}
-	part := filepath.Join(filepath.Dir(p), "."+filepath.Base(p)+partSuffix)
-	f, err := os.OpenFile(part, os.O_CREATE|os.O_TRUNC|os.O_WRONLY, 0o640) //nolint:gosec // a name checked by path
+	// A temporary file of its own (.{name}.{random}.part), never one
+	// another writer of the same name (another run) is writing.
+	f, err := os.CreateTemp(filepath.Dir(p), "."+filepath.Base(p)+".*"+partSuffix)
 	if err != nil {
 		return nil, err
 	}
-	return &fileWriter{f: f, part: part, final: p}, nil
+	if err := f.Chmod(0o640); err != nil { // CreateTemp's is 0600
+		_ = f.Close()
+		_ = os.Remove(f.Name())
+		return nil, err
+	}
+	return &fileWriter{f: f, part: f.Name(), final: p}, nil
 }
 
 // URL implements Destination: a file:// URL of the absolute path.

@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"io"
 	"io/fs"
+	"maps"
 	"slices"
 	"strings"
 	"time"
@@ -117,8 +118,10 @@ func WriteManifest(w io.Writer, entries []ManifestEntry) error {
 type manifest map[string]ManifestEntry
 
 // loadManifest reads the manifest name of dest; none is an empty one. A
-// manifest that does not read (damaged by hand) is started afresh: the
-// objects it listed are hashed again as they are met.
+// line that is not an entry (damaged by hand, cut short) is skipped, and
+// the lines after it still count: the objects it listed are hashed again
+// as they are met. A read that breaks off is an error: the part read
+// must not be written back as the whole.
 func loadManifest(ctx context.Context, dest Destination, name string) (manifest, error) {
 	m := manifest{}
 	rc, err := dest.Open(ctx, name)
@@ -129,20 +132,38 @@ func loadManifest(ctx context.Context, dest Destination, name string) (manifest,
 		return nil, fmt.Errorf("contactkit: avaya: reading the manifest: %w", err)
 	}
 	defer rc.Close()
-	entries, err := ReadManifest(rc)
-	if err != nil && ctx.Err() != nil {
-		return nil, ctx.Err()
+	br := bufio.NewReader(rc)
+	for {
+		line, err := br.ReadBytes('\n')
+		if b := bytes.TrimSpace(line); len(b) > 0 {
+			var e ManifestEntry
+			if json.Unmarshal(b, &e) == nil && e.Key.Validate() == nil && e.Format != "" && e.Format.validate() == nil {
+				m[e.Name] = e
+			}
+		}
+		switch {
+		case errors.Is(err, io.EOF):
+			return m, nil
+		case err != nil:
+			return nil, fmt.Errorf("contactkit: avaya: reading the manifest: %w", err)
+		}
 	}
-	for _, e := range entries { // what read before a damaged line still counts
-		m[e.Name] = e
-	}
-	return m, nil
 }
 
-// save writes the manifest to dest as one object.
-func (m manifest) save(ctx context.Context, dest Destination, name string) error {
-	entries := make([]ManifestEntry, 0, len(m))
-	for _, e := range m {
+// save writes the manifest to dest as one object: m (as loaded at the
+// start of the run, with this run's updates) merged with the manifest
+// as it is now, which another run into the same destination may have
+// saved meanwhile, and updates over both.
+func (m manifest) save(ctx context.Context, dest Destination, name string, updates manifest) error {
+	now, err := loadManifest(ctx, dest, name)
+	if err != nil {
+		return err
+	}
+	merged := maps.Clone(m)
+	maps.Copy(merged, now)
+	maps.Copy(merged, updates)
+	entries := make([]ManifestEntry, 0, len(merged))
+	for _, e := range merged {
 		entries = append(entries, e)
 	}
 	w, err := dest.Create(ctx, name, ObjectInfo{ContentType: "application/jsonl"})

@@ -134,8 +134,14 @@ type proxy struct {
 	url   string
 	mu    sync.Mutex
 	ops   []string
-	fail  map[string]int
+	fail  map[string][]failure // the next answers of an operation
 	stall map[string]bool
+}
+
+// failure is an S3 error answer.
+type failure struct {
+	status int
+	code   string
 }
 
 func newProxy(t testing.TB, target string) *proxy {
@@ -143,15 +149,16 @@ func newProxy(t testing.TB, target string) *proxy {
 	u, err := url.Parse(target)
 	require.NoError(t, err)
 	rp := httputil.NewSingleHostReverseProxy(u)
-	p := &proxy{fail: map[string]int{}, stall: map[string]bool{}}
+	p := &proxy{fail: map[string][]failure{}, stall: map[string]bool{}}
 	done := make(chan struct{})
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		op := s3op(r)
 		p.mu.Lock()
 		p.ops = append(p.ops, op)
-		fail, stall := p.fail[op] > 0, p.stall[op]
+		var f failure
+		fail, stall := len(p.fail[op]) > 0, p.stall[op]
 		if fail {
-			p.fail[op]--
+			f, p.fail[op] = p.fail[op][0], p.fail[op][1:]
 		}
 		p.mu.Unlock()
 		switch {
@@ -164,8 +171,8 @@ func newProxy(t testing.TB, target string) *proxy {
 		case fail:
 			_, _ = io.Copy(io.Discard, r.Body)
 			w.Header().Set("Content-Type", "application/xml")
-			w.WriteHeader(http.StatusInternalServerError)
-			_, _ = io.WriteString(w, `<?xml version="1.0" encoding="UTF-8"?><Error><Code>InternalError</Code><Message>We encountered an internal error. Please try again.</Message></Error>`)
+			w.WriteHeader(f.status)
+			_, _ = io.WriteString(w, `<?xml version="1.0" encoding="UTF-8"?><Error><Code>`+f.code+`</Code><Message>Please try again.</Message></Error>`)
 		case op == "AbortMultipartUpload":
 			w.WriteHeader(http.StatusNoContent)
 		default:
@@ -178,10 +185,19 @@ func newProxy(t testing.TB, target string) *proxy {
 	return p
 }
 
+// failNext answers the next n requests of op with 500 InternalError.
 func (p *proxy) failNext(op string, n int) {
+	for range n {
+		p.failWith(op, http.StatusInternalServerError, "InternalError")
+	}
+}
+
+// failWith answers the next request of op (after those already set to
+// fail) with status and the S3 error code.
+func (p *proxy) failWith(op string, status int, code string) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
-	p.fail[op] = n
+	p.fail[op] = append(p.fail[op], failure{status, code})
 }
 
 func (p *proxy) stallOn(op string) {

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"fmt"
 	"io/fs"
 	"log/slog"
 	"net/http"
@@ -189,6 +190,32 @@ func s3ServerErrorThenSuccess(t *testing.T, endpoint string) {
 	}
 }
 
+// Attack: S3 throttles (503 SlowDown) and is briefly unavailable (503)
+// on every kind of write; the retryer waits and tries again, and every
+// object arrives whole.
+func s3SlowDownThenSuccess(t *testing.T, endpoint string) {
+	p := newProxy(t, endpoint)
+	store := newStore(t, p.url)
+	srv, c := newAvaya(t)
+	big := srv.AddRecording("", day, 6<<20, avaya.StatusSaved)
+	small := srv.AddRecording("", day.Add(time.Minute), 4096, avaya.StatusSaved)
+	for _, op := range []string{"CreateMultipartUpload", "UploadPart", "CompleteMultipartUpload", "PutObject", "HeadObject"} {
+		p.failWith(op, http.StatusServiceUnavailable, "SlowDown")
+		p.failWith(op, http.StatusServiceUnavailable, "ServiceUnavailable")
+	}
+	res, err := c.ArchiveTo(context.Background(), day, day.Add(time.Hour), store, avaya.ArchiveOptions{Concurrency: 1})
+	require.NoError(t, err)
+	require.Equal(t, 2, res.Downloaded, "%v", res.Errors)
+	for _, r := range []avaya.Recording{big, small} {
+		assert.Equal(t, sha(audio(t, avaya.SPX, r)), sha(readAll(t, store, string(r.Key)+".spx")))
+	}
+	assert.Equal(t, 3, p.count("CreateMultipartUpload"), p.log())
+	assert.Equal(t, 3, p.count("CompleteMultipartUpload"), p.log())
+	entries, err := avaya.ReadManifest(bytes.NewReader(readAll(t, store, "manifest.jsonl")))
+	require.NoError(t, err)
+	assert.Len(t, entries, 2)
+}
+
 // Attack: an S3 server that never answers a part upload. The attempt
 // times out (contactkit.ErrTimeout) after the response timeout, the
 // retries too, the recording fails, the upload is aborted and nothing is
@@ -245,6 +272,50 @@ func s3CancelledMidUpload(t *testing.T, endpoint string) {
 	require.ErrorIs(t, err, fs.ErrNotExist, "no manifest for a stopped run")
 }
 
+// Attack: the context is cancelled after each S3 request in turn (the
+// manifest read, the HeadObjects, CreateMultipartUpload, each part, the
+// PutObject, CompleteMultipartUpload). Every run ends with
+// context.Canceled or success; every multipart upload started is
+// completed or aborted; an object under a recording's name is whole; no
+// goroutine is left (TestMain's goleak).
+func s3CancelledAtEveryStep(t *testing.T, endpoint string) {
+	srv, c := newAvaya(t)
+	big := srv.AddRecording("", day, 6<<20, avaya.StatusSaved) // parts of 5 and 1 MiB
+	small := srv.AddRecording("", day.Add(time.Minute), 4096, avaya.StatusSaved)
+	for step := 1; ; step++ {
+		p := newProxy(t, endpoint)
+		ctx, cancel := context.WithCancel(context.Background())
+		var n atomic.Int32
+		wrap := func(next http.RoundTripper) http.RoundTripper {
+			return roundTripFunc(func(r *http.Request) (*http.Response, error) {
+				resp, err := next.RoundTrip(r)
+				if int(n.Add(1)) == step {
+					cancel()
+				}
+				return resp, err
+			})
+		}
+		store := newStore(t, p.url, s3archive.WithPrefix(fmt.Sprintf("avaya/every-step/%d", step)), s3archive.WithTransportWrapper(wrap))
+		_, err := c.ArchiveTo(ctx, day, day.Add(time.Hour), store, avaya.ArchiveOptions{Concurrency: 1})
+		cancel()
+		if err != nil {
+			require.ErrorIs(t, err, context.Canceled, "step %d", step)
+		}
+		started := p.count("CreateMultipartUpload")
+		assert.Equal(t, started, p.count("CompleteMultipartUpload")+p.count("AbortMultipartUpload"), "step %d: %s", step, p.log())
+		for _, r := range []avaya.Recording{big, small} {
+			name := string(r.Key) + ".spx"
+			if _, err := store.Stat(context.Background(), name); err == nil {
+				assert.Equal(t, sha(audio(t, avaya.SPX, r)), sha(readAll(t, store, name)), "step %d", step)
+			}
+		}
+		if err == nil {
+			require.Greater(t, step, 5, "the run has more steps than that")
+			return
+		}
+	}
+}
+
 // TestS3rver runs the tests against one real s3rver (each under a prefix
 // of its own).
 func TestS3rver(t *testing.T) {
@@ -254,8 +325,10 @@ func TestS3rver(t *testing.T) {
 		"S3RerunRedoesWrongSizeAndRebuildsManifest": s3RerunRedoesWrongSizeAndRebuildsManifest,
 		"S3BrokenUploadLeavesNothing":               s3BrokenUploadLeavesNothing,
 		"S3ServerErrorThenSuccess":                  s3ServerErrorThenSuccess,
+		"S3SlowDownThenSuccess":                     s3SlowDownThenSuccess,
 		"S3ServerNeverAnswers":                      s3ServerNeverAnswers,
 		"S3CancelledMidUpload":                      s3CancelledMidUpload,
+		"S3CancelledAtEveryStep":                    s3CancelledAtEveryStep,
 		"S3SecretsNeverPrint":                       s3SecretsNeverPrint,
 		"AWSTransport":                              awsTransport,
 		"HeapStaysBounded":                          heapStaysBounded,
