@@ -216,7 +216,7 @@ func BenchmarkBridge500Chats(b *testing.B) {
 	h, err := bridge.New(bridge.Config{
 		Client: client, InstallationID: fake.InstallationID, APIKey: fake.APIKey, CookieKeys: [][]byte{testKey},
 		SQS:       webchat.SQSOptions{WaitTime: 10 * time.Second},
-		RateLimit: rate.Inf, LeaveAfter: -1,
+		RateLimit: rate.Inf, StartLimit: rate.Inf, LeaveAfter: -1, // 500 chats from one address
 	})
 	if err != nil {
 		b.Fatal(err)

@@ -11,6 +11,7 @@ import (
 	"net"
 	"net/http"
 	"net/mail"
+	"net/netip"
 	"net/url"
 	"slices"
 	"strings"
@@ -99,11 +100,21 @@ type Config struct {
 	// RateLimit and RateBurst limit one browser's requests at one
 	// instance (10/s, burst 40); StartLimit and StartBurst its chat
 	// starts (one per 10 s, burst 3). Requests without a cookie are
-	// limited by address.
+	// limited by address; and since a new cookie is only a GET away,
+	// all browsers of one address together start at most
+	// StartsPerAddress times as many chats as one browser.
 	RateLimit  rate.Limit
 	RateBurst  int
 	StartLimit rate.Limit
 	StartBurst int
+	// ClientAddr returns the client's address, which the limits of
+	// requests without a cookie and of chat starts are keyed by. The
+	// default is the connection's remote address (IPv6 by its /64):
+	// no header is trusted. Behind a reverse proxy every browser would
+	// share the proxy's address: return the client address your proxy
+	// sets (its own header, or the last X-Forwarded-For entry it added),
+	// never a value the client can choose.
+	ClientAddr func(r *http.Request) string
 	// RequestTimeout bounds one call to the service (15 s).
 	RequestTimeout time.Duration
 	// Logger gets what fails on the server side (nothing secret).
@@ -112,17 +123,19 @@ type Config struct {
 
 // Handler is the bridge. Mount it with http.StripPrefix.
 type Handler struct {
-	cfg     Config
-	seal    *sealer
-	mux     *http.ServeMux
-	limits  *limiter
-	starts  *limiter
-	status  *statusCache
-	streams *streams
-	log     *slog.Logger
-	ctx     context.Context
-	cancel  context.CancelFunc
-	wg      sync.WaitGroup
+	cfg    Config
+	seal   *sealer
+	mux    *http.ServeMux
+	limits *limiter
+	starts *limiter
+	// addrStarts limits the starts of all browsers at one address.
+	addrStarts *limiter
+	status     *statusCache
+	streams    *streams
+	log        *slog.Logger
+	ctx        context.Context
+	cancel     context.CancelFunc
+	wg         sync.WaitGroup
 }
 
 // New checks cfg and returns the bridge.
@@ -185,11 +198,12 @@ func New(cfg Config) (*Handler, error) {
 	}
 	h := &Handler{
 		cfg: cfg, seal: s, log: log,
-		limits: newLimiter(cfg.RateLimit, cfg.RateBurst),
-		starts: newLimiter(cfg.StartLimit, cfg.StartBurst),
-		status: newStatusCache(cfg.QueueStatus, cfg.QueueStatusInterval),
+		limits:     newLimiter(cfg.RateLimit, cfg.RateBurst),
+		starts:     newLimiter(cfg.StartLimit, cfg.StartBurst),
+		addrStarts: newLimiter(cfg.StartLimit*StartsPerAddress, cfg.StartBurst*StartsPerAddress),
 	}
 	h.ctx, h.cancel = context.WithCancel(context.Background())
+	h.status = newStatusCache(h.ctx, cfg.QueueStatus, cfg.QueueStatusInterval)
 	h.streams = newStreams(h)
 	mux := http.NewServeMux()
 	mux.HandleFunc("GET /ximachat.js", serveAsset("ximachat.js", "text/javascript; charset=utf-8"))
@@ -239,13 +253,34 @@ func (h *Handler) Close() error {
 	return nil
 }
 
-// clientIP is the request's remote address without its port.
-func clientIP(r *http.Request) string {
+// StartsPerAddress is how many times one browser's chat starts
+// (Config.StartLimit, StartBurst) all browsers at one address may start
+// together.
+const StartsPerAddress = 10
+
+// clientAddr is the key of the client's address: Config.ClientAddr, or
+// the remote address without its port, an IPv6 address by its /64 (a
+// host gets a whole /64: one attacker, many addresses).
+func (h *Handler) clientAddr(r *http.Request) string {
+	if h.cfg.ClientAddr != nil {
+		if a := h.cfg.ClientAddr(r); a != "" {
+			return a
+		}
+	}
 	host, _, err := net.SplitHostPort(r.RemoteAddr)
 	if err != nil {
-		return r.RemoteAddr
+		host = r.RemoteAddr
 	}
-	return host
+	ip, err := netip.ParseAddr(host)
+	if err != nil {
+		return host
+	}
+	ip = ip.Unmap()
+	if ip.Is6() {
+		p, _ := ip.Prefix(64)
+		return p.String()
+	}
+	return ip.String()
 }
 
 // originOK: the Origin header names the request's own host or an allowed
@@ -272,7 +307,7 @@ func (h *Handler) crossSite(r *http.Request) bool {
 
 // allow applies the per-browser rate limit.
 func (h *Handler) allow(w http.ResponseWriter, r *http.Request, st *state) bool {
-	key := "ip:" + clientIP(r)
+	key := "ip:" + h.clientAddr(r)
 	if st != nil {
 		key = "b:" + st.Browser
 	}
@@ -489,7 +524,7 @@ func (h *Handler) start(w http.ResponseWriter, r *http.Request, st *state) {
 		receive.Error(w, http.StatusConflict, "a chat is already running in this browser: end it first")
 		return
 	}
-	if !h.starts.allow("b:" + st.Browser) {
+	if !h.starts.allow("b:"+st.Browser) || !h.addrStarts.allow("ip:"+h.clientAddr(r)) {
 		w.Header().Set("Retry-After", "10")
 		receive.Error(w, http.StatusTooManyRequests, "too many chats started from this browser: wait a little")
 		return
@@ -793,7 +828,9 @@ func (h *Handler) acks(w http.ResponseWriter, r *http.Request, st *state) {
 			badField(w, fmt.Sprintf("acks[%d]", i), "is not a token of this browser")
 			return
 		}
-		tokens = append(tokens, t)
+		if !slices.Contains(tokens, t) { // a repeat is one delete, not one SQS call per copy
+			tokens = append(tokens, t)
+		}
 	}
 	ctx, cancel := h.callContext(r)
 	defer cancel()

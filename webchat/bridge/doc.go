@@ -47,8 +47,10 @@
 // in the X-Ximachat-Csrf header (a double-submit token bound to the
 // sealed cookie) and an Origin of the page's own host or one of
 // Config.AllowedOrigins. Requests are rate-limited per browser (per
-// instance), bodies are size-limited, and every error is a JSON body
-// {"status":413,"error":"..."}.
+// instance), chat starts per browser and per client address (a new
+// cookie is only a GET away; behind a reverse proxy set
+// Config.ClientAddr), bodies are size-limited, and every error is a JSON
+// body {"status":413,"error":"..."}.
 //
 // The routes, relative to where the handler is mounted:
 //

@@ -6,6 +6,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/contactkit/contactkit/internal/receive"
 	"github.com/contactkit/contactkit/webchat"
 )
 
@@ -14,6 +15,7 @@ import (
 type statusCache struct {
 	src   webchat.QueueStatusSource
 	every time.Duration
+	base  context.Context // the bridge's: Close stops a fetch
 
 	mu       sync.Mutex
 	val      []byte
@@ -21,8 +23,8 @@ type statusCache struct {
 	inflight chan struct{}
 }
 
-func newStatusCache(src webchat.QueueStatusSource, every time.Duration) *statusCache {
-	return &statusCache{src: src, every: every}
+func newStatusCache(base context.Context, src webchat.QueueStatusSource, every time.Duration) *statusCache {
+	return &statusCache{src: src, every: every, base: base}
 }
 
 const statusFetchTimeout = 10 * time.Second
@@ -51,9 +53,10 @@ func (c *statusCache) get(ctx context.Context) ([]byte, error) {
 		c.mu.Unlock()
 
 		// The fetch serves every waiter: it does not end with the one
-		// request that started it.
-		fctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), statusFetchTimeout)
-		qs, err := c.src.QueueStates(fctx)
+		// request that started it, but with the bridge (Close).
+		fctx, cancel := context.WithTimeout(c.base, statusFetchTimeout)
+		var qs webchat.QueueStates
+		err := receive.Call(func() (err error) { qs, err = c.src.QueueStates(fctx); return err })
 		cancel()
 		var b []byte
 		if err == nil {
