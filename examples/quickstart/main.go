@@ -64,6 +64,7 @@ func tour(ctx context.Context, out io.Writer) error {
 		{"chatexport: jtel chat report export", tourChatExport},
 		{"avaya: Avaya Call Reporting recordings, reports and agents", tourAvaya},
 		{"avaya: realtime metrics over the websocket", tourRealtime},
+		{"avaya/wallboard: realtime metrics in the browser", tourWallboard},
 		{"webchat: Xima web chat as an end user", tourWebchat},
 		{"storing call data: writeCallStatistics into SQLite, exactly once", tourStore},
 		{"avaya: recordings into another system, paced, with a manifest", tourArchive},

@@ -30,5 +30,6 @@ func TestTour(t *testing.T) {
 	assert.Contains(t, out.String(), "[2/2] 2 downloaded, 0 skipped, 0 failed, 0.8 MiB; manifest: 2 entries")
 	assert.Contains(t, out.String(), "Avaya answered 200 at once; then call 83849370-5753-4186-9fc5-9c069e615734, agent Nate Thatcher: listen at /extlisten/call/index.html")
 	assert.Contains(t, out.String(), "(window._ximachat.api); queue status for 2 skills")
+	assert.Contains(t, out.String(), "one subscription, connected: 2 values for any number of browsers")
 	assert.Contains(t, out.String(), "== done")
 }

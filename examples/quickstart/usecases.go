@@ -18,6 +18,7 @@ import (
 	"github.com/contactkit/contactkit"
 	"github.com/contactkit/contactkit/avaya"
 	"github.com/contactkit/contactkit/avaya/avayatest"
+	"github.com/contactkit/contactkit/avaya/wallboard"
 	"github.com/contactkit/contactkit/avaya/webservice"
 	"github.com/contactkit/contactkit/webchat"
 	"github.com/contactkit/contactkit/webchat/bridge"
@@ -90,7 +91,7 @@ func tourWebService(ctx context.Context, out io.Writer) error {
 	if err != nil {
 		return err
 	}
-	srv := httptest.NewServer(rc) // in production: webservice.NewServer(addr, rc, logger)
+	srv := httptest.NewServer(rc)            // in production: webservice.NewServer(addr, rc, logger)
 	profile := &avayatest.WebServiceProfile{ // what Avaya's admin configures
 		TargetURL: srv.URL + "/avaya/call-finished", Method: http.MethodPost,
 		Params: avayatest.DefaultWebServiceParams(), Headers: http.Header{"X-Avaya-Secret": {secret}},
@@ -163,5 +164,64 @@ func tourWidget(ctx context.Context, out io.Writer) error {
 	}
 	fmt.Fprintf(out, "   widget script %d bytes (window._ximachat.api); queue status for %d skills; the API key stays on the server\n", len(script), len(states))
 	fmt.Fprintln(out, "   in a browser: go run ./examples/webchat-widget")
+	return nil
+}
+
+// tourWallboard serves one realtime subscription to browsers and reads
+// the snapshot a polling web-site widget would. Both pages in a browser:
+// go run ./examples/wallboard.
+func tourWallboard(ctx context.Context, out io.Writer) error {
+	fake := avayatest.NewServer()
+	defer fake.Close()
+	fake.InitDelay(0)
+	c, err := avaya.NewClient(fake.URL(), contactkit.StaticToken(fake.Token))
+	if err != nil {
+		return err
+	}
+	h, err := wallboard.New(c, wallboard.Config{
+		Title: "Support line",
+		Metrics: []wallboard.Metric{
+			{ID: avayatest.MetricCallsInQueue, Amber: 5, Red: 10, Widget: "{value} calls in queue"},
+			{ID: avayatest.MetricLongestWait, Label: "Current Wait", Amber: 60, Red: 180, Widget: "Current wait {value}"},
+		},
+	})
+	if err != nil {
+		return err
+	}
+	runCtx, cancel := context.WithCancel(ctx)
+	done := make(chan error, 1)
+	go func() { done <- h.Run(runCtx) }()
+	defer func() {
+		cancel()
+		<-done
+	}()
+	srv := httptest.NewServer(h)
+	defer srv.Close()
+	var snap struct {
+		State  string
+		Values []avaya.MetricResult
+	}
+	deadline := time.Now().Add(10 * time.Second)
+	for snap.State != wallboard.StateConnected || len(snap.Values) < 2 {
+		if time.Now().After(deadline) {
+			return fmt.Errorf("wallboard not connected after 10 s (state %q)", snap.State)
+		}
+		time.Sleep(20 * time.Millisecond)
+		req, err := http.NewRequestWithContext(ctx, http.MethodGet, srv.URL+"/snapshot.json", nil)
+		if err != nil {
+			return err
+		}
+		resp, err := srv.Client().Do(req)
+		if err != nil {
+			return err
+		}
+		err = json.NewDecoder(resp.Body).Decode(&snap)
+		_ = resp.Body.Close()
+		if err != nil {
+			return err
+		}
+	}
+	fmt.Fprintf(out, "   one subscription, %s: %d values for any number of browsers (SSE at /events, JSON at /snapshot.json)\n", snap.State, len(snap.Values))
+	fmt.Fprintln(out, "   in a browser: go run ./examples/wallboard")
 	return nil
 }
