@@ -189,8 +189,11 @@ func tourWallboard(ctx context.Context, out io.Writer) error {
 		return err
 	}
 	runCtx, cancel := context.WithCancel(ctx)
-	done := make(chan error, 1)
-	go func() { done <- h.Run(runCtx) }()
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		_ = h.Run(runCtx) // ends with runCtx's error when the tour moves on
+	}()
 	defer func() {
 		cancel()
 		<-done
