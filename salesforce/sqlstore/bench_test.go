@@ -3,9 +3,11 @@ package sqlstore_test
 import (
 	"bytes"
 	"context"
+	"encoding/json"
 	"fmt"
 	"io"
 	"net/http"
+	"net/http/httptest"
 	"sync"
 	"testing"
 	"time"
@@ -68,6 +70,15 @@ VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
 ON CONFLICT (part_aid, line_key) DO NOTHING`))
 	require.NoError(b, err)
 	defer insert.Close()
+	_, err = db.ExecContext(ctx, sqlstore.RecordsTableDDL(d, "hand_http_records"))
+	require.NoError(b, err)
+	insertHTTP, err := db.PrepareContext(ctx, d.Rebind(`INSERT INTO hand_http_records (part_aid, line_key, salesforce_id, agent_uid, outbound, caller_id,
+	service_number, service_name, agent_group, configuration_group, call_start, call_alert, call_connect, call_end,
+	duration_seconds, connres, cause, transaction_code, body, received_at)
+VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+ON CONFLICT (part_aid, line_key) DO NOTHING`))
+	require.NoError(b, err)
+	defer insertHTTP.Close()
 	client := &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: writers}}
 	defer client.CloseIdleConnections()
 
@@ -102,6 +113,24 @@ ON CONFLICT (part_aid, line_key) DO NOTHING`))
 		}
 		return out
 	}
+	// handSrv is a hand-written receiver: read the body, encoding/json
+	// into the record, the same row by the same prepared INSERT, 200.
+	handSrv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		body, err := io.ReadAll(r.Body)
+		var rec salesforce.Record
+		if err == nil {
+			err = json.Unmarshal(body, &rec)
+		}
+		if err == nil {
+			_, err = insertHTTP.ExecContext(r.Context(), rows([]salesforce.Record{rec})[0]...)
+		}
+		if err != nil {
+			http.Error(w, err.Error(), http.StatusLocked)
+			return
+		}
+		w.WriteHeader(http.StatusOK)
+	}))
+	defer handSrv.Close()
 	// spread runs do(i) for i in [0, n) on the benchmark's writers.
 	spread := func(n int, do func(i int)) {
 		next := make(chan int, n)
@@ -119,10 +148,10 @@ ON CONFLICT (part_aid, line_key) DO NOTHING`))
 		}
 		wg.Wait()
 	}
-	viaReceiver := func(wires [][]byte) func() {
+	viaReceiver := func(url string, wires [][]byte) func() {
 		return func() {
 			spread(len(wires), func(i int) {
-				resp, err := client.Post(srv.URL, "application/json", bytes.NewReader(wires[i]))
+				resp, err := client.Post(url, "application/json", bytes.NewReader(wires[i]))
 				if err != nil {
 					b.Error(err)
 					return
@@ -170,22 +199,35 @@ ON CONFLICT (part_aid, line_key) DO NOTHING`))
 		}
 	}
 
-	var tRecv, tHandRecv, tDirect, tHandDirect time.Duration
+	wiresOf := func(recs []salesforce.Record) [][]byte {
+		wires := make([][]byte, len(recs))
+		for i := range recs {
+			wires[i] = wire(b, recs[i])
+		}
+		return wires
+	}
+	var tRecv, tHandRecv, tDirect, tHandDirect, tRecv2, tHandHTTP time.Duration
 	n := 0
 	for b.Loop() {
-		a, c := nextBatch(), nextBatch()
-		wires := make([][]byte, len(a))
-		for i := range a {
-			wires[i] = wire(b, a[i])
-		}
-		recv := func() { pair(viaReceiver(wires), &tRecv, byHand(rows(a)), &tHandRecv, n%2 == 0) }
+		a, c, e := nextBatch(), nextBatch(), nextBatch()
+		recv := func() { pair(viaReceiver(srv.URL, wiresOf(a)), &tRecv, byHand(rows(a)), &tHandRecv, n%2 == 0) }
 		dir := func() { pair(direct(c), &tDirect, byHand(rows(c)), &tHandDirect, n%2 == 1) }
-		if n%4 < 2 {
+		http := func() {
+			pair(viaReceiver(srv.URL, wiresOf(e)), &tRecv2, viaReceiver(handSrv.URL, wiresOf(e)), &tHandHTTP, n%2 == 0)
+		}
+		switch n % 3 {
+		case 0:
 			recv()
 			dir()
-		} else {
+			http()
+		case 1:
 			dir()
+			http()
 			recv()
+		default:
+			http()
+			recv()
+			dir()
 		}
 		n++
 	}
@@ -195,12 +237,17 @@ ON CONFLICT (part_aid, line_key) DO NOTHING`))
 	b.ReportMetric(2*perRun/(tHandRecv+tHandDirect).Seconds(), "hand-rec/s")
 	b.ReportMetric(tHandRecv.Seconds()/tRecv.Seconds(), "receiver/hand")
 	b.ReportMetric(tHandDirect.Seconds()/tDirect.Seconds(), "direct/hand")
+	b.ReportMetric(perRun/tHandHTTP.Seconds(), "hand-http-rec/s")
+	b.ReportMetric(tHandHTTP.Seconds()/tRecv2.Seconds(), "receiver/hand-http")
 	b.ReportMetric(0, "ns/op") // an iteration is four timed runs and their setup: not a figure to read
 
 	stored, err := s.Count(ctx)
 	require.NoError(b, err)
-	require.Equal(b, 2*n*batch, stored)
+	require.Equal(b, 3*n*batch, stored)
 	var byHandStored int
 	require.NoError(b, db.QueryRowContext(ctx, `SELECT COUNT(*) FROM hand_records`).Scan(&byHandStored))
 	require.Equal(b, 2*n*batch, byHandStored)
+	var byHandHTTPStored int
+	require.NoError(b, db.QueryRowContext(ctx, `SELECT COUNT(*) FROM hand_http_records`).Scan(&byHandHTTPStored))
+	require.Equal(b, n*batch, byHandHTTPStored)
 }
