@@ -344,7 +344,7 @@ func New(header, secret string, fn Func, opts ...Option) (*Receiver, error) {
 			return nil, err
 		}
 	}
-	rc.log = slog.New(&redactingHandler{h: rc.userLog.Handler(), r: rc.redact})
+	rc.log = slog.New(transport.RedactingHandler(rc.userLog.Handler(), rc.redact))
 	rc.queue = make(chan *Request, rc.queueSize)
 	rc.workCtx, rc.cancelWork = context.WithCancel(context.Background())
 	rc.wg.Add(rc.workers)

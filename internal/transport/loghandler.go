@@ -1,20 +1,23 @@
-package webservice
+package transport
 
 import (
 	"context"
 	"fmt"
 	"log/slog"
-
-	"github.com/contactkit/contactkit/internal/transport"
 )
 
-// redactingHandler removes the shared secrets (in every form the
-// Redactor knows) and secret-named values from each record's message and
-// string, error and other non-numeric attributes before the user's
-// handler sees it.
+// RedactingHandler wraps h so that every record loses r's secrets (in
+// every form the Redactor knows) and secret-named values from its message,
+// attribute keys, and string, error and other non-numeric values before h
+// sees it: for a server (a receiver) that logs what strangers sent it.
+func RedactingHandler(h slog.Handler, r *Redactor) slog.Handler {
+	return &redactingHandler{h: h, r: r}
+}
+
+// redactingHandler is RedactingHandler's slog.Handler.
 type redactingHandler struct {
 	h slog.Handler
-	r *transport.Redactor
+	r *Redactor
 }
 
 func (h *redactingHandler) Enabled(ctx context.Context, l slog.Level) bool {
