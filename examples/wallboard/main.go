@@ -81,15 +81,15 @@ type config struct {
 	baseURL, token, metrics string
 	addr, widgetAddr, title string
 
-	readHeaderTimeout, idleTimeout time.Duration
-	heartbeat                      time.Duration // 0: the handler's default
-	logger                         *slog.Logger
+	readHeaderTimeout, readTimeout, idleTimeout time.Duration
+	heartbeat                                   time.Duration // 0: the handler's default
+	logger                                      *slog.Logger
 }
 
 func defaultConfig() config {
 	return config{
 		addr: "127.0.0.1:8080", widgetAddr: "127.0.0.1:8081", title: "Support line",
-		readHeaderTimeout: 5 * time.Second, idleTimeout: 60 * time.Second,
+		readHeaderTimeout: 5 * time.Second, readTimeout: 10 * time.Second, idleTimeout: 60 * time.Second,
 	}
 }
 
@@ -134,11 +134,17 @@ func parseMetrics(list string) ([]wallboard.Metric, error) {
 	return out, nil
 }
 
-// newServer bounds what a client may hold: a slow header or an idle
-// keep-alive connection is closed. No WriteTimeout: it would cut every
-// event stream; the handler's own per-write deadline drops stalled ones.
+// newServer bounds what a client may hold: a slow header, a request that
+// trickles in, or an idle keep-alive connection is closed. ReadTimeout
+// bounds reading the request only (net/http lifts the read deadline once a
+// handler runs), so event streams outlive it. No WriteTimeout: it would
+// cut every event stream; the handler's own per-write deadline drops
+// stalled ones.
 func newServer(h http.Handler, cfg config) *http.Server {
-	return &http.Server{Handler: h, ReadHeaderTimeout: cfg.readHeaderTimeout, IdleTimeout: cfg.idleTimeout, MaxHeaderBytes: 16 << 10}
+	return &http.Server{
+		Handler: h, ReadHeaderTimeout: cfg.readHeaderTimeout, ReadTimeout: cfg.readTimeout,
+		IdleTimeout: cfg.idleTimeout, MaxHeaderBytes: 16 << 10,
+	}
 }
 
 func run(ctx context.Context, out io.Writer, cfg config) error {

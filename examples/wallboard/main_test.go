@@ -27,7 +27,7 @@ func TestMain(m *testing.M) { goleak.VerifyTestMain(m) }
 func quickConfig() config {
 	cfg := defaultConfig()
 	cfg.addr, cfg.widgetAddr = "127.0.0.1:0", "127.0.0.1:0"
-	cfg.readHeaderTimeout, cfg.idleTimeout, cfg.heartbeat = 200*time.Millisecond, 300*time.Millisecond, 50*time.Millisecond
+	cfg.readHeaderTimeout, cfg.readTimeout, cfg.idleTimeout, cfg.heartbeat = 200*time.Millisecond, 250*time.Millisecond, 300*time.Millisecond, 50*time.Millisecond
 	cfg.logger = slog.New(slog.NewTextHandler(io.Discard, nil))
 	return cfg
 }
@@ -110,9 +110,9 @@ func TestServesBoardAndWidgetAgainstFake(t *testing.T) {
 }
 
 // TestSlowAndIdleClientsCannotPinIt: a connection that never sends its
-// header and a keep-alive connection left idle are closed by the server,
-// while an event stream outlives both timeouts, carries heartbeats, and
-// ends when the example stops.
+// header, one whose request body trickles in, and a keep-alive connection
+// left idle are closed by the server, while an event stream outlives every
+// timeout, carries heartbeats, and ends when the example stops.
 func TestSlowAndIdleClientsCannotPinIt(t *testing.T) {
 	cfg := quickConfig()
 	_, board, _, stop := start(t, cfg)
@@ -129,6 +129,27 @@ func TestSlowAndIdleClientsCannotPinIt(t *testing.T) {
 	defer silent.Close()
 	_, _ = silent.Write([]byte("GET / HTTP/1.1\r\n")) // and never the rest
 	assert.Less(t, closedWithin(silent), cfg.readHeaderTimeout+time.Second, "a header that never ends is cut off")
+
+	trickle, err := net.Dial("tcp", host)
+	require.NoError(t, err)
+	defer trickle.Close()
+	_, _ = trickle.Write([]byte("GET /snapshot.json HTTP/1.1\r\nHost: " + host + "\r\nContent-Length: 1000\r\n\r\n"))
+	stopTrickle := make(chan struct{})
+	go func() { // a byte every 50 ms: never idle, never done
+		for {
+			select {
+			case <-stopTrickle:
+				return
+			case <-time.After(50 * time.Millisecond):
+				if _, err := trickle.Write([]byte("x")); err != nil {
+					return
+				}
+			}
+		}
+	}()
+	took := closedWithin(trickle)
+	close(stopTrickle)
+	assert.Less(t, took, cfg.readTimeout+time.Second, "a request that trickles in is cut off")
 
 	idle, err := net.Dial("tcp", host)
 	require.NoError(t, err)
@@ -148,9 +169,9 @@ func TestSlowAndIdleClientsCannotPinIt(t *testing.T) {
 	_ = sse.SetReadDeadline(time.Now().Add(5 * time.Second))
 	opened := time.Now()
 	heartbeats := 0
-	for time.Since(opened) < 2*(cfg.readHeaderTimeout+cfg.idleTimeout) {
+	for time.Since(opened) < 2*(cfg.readHeaderTimeout+cfg.readTimeout+cfg.idleTimeout) {
 		line, err := r.ReadString('\n')
-		require.NoError(t, err, "the stream outlives the header and idle timeouts")
+		require.NoError(t, err, "the stream outlives the header, read and idle timeouts")
 		if strings.HasPrefix(line, "event: heartbeat") {
 			heartbeats++
 		}
