@@ -5,14 +5,12 @@ import (
 	"errors"
 	"net/http"
 	"runtime"
-	"slices"
 	"sync"
 	"time"
 	"weak"
 
 	"golang.org/x/time/rate"
 
-	"github.com/contactkit/contactkit"
 	"github.com/contactkit/contactkit/internal/transport"
 )
 
@@ -35,9 +33,9 @@ func CloudAudioLimit() *rate.Limiter { return rate.NewLimiter(rate.Every(CloudAu
 // headers arrive rather than when it leaves: a server counts a request when it
 // gets it, so a request held up on the way cannot arrive closer to the
 // next one than the limit allows. Bodies still download side by side
-// (ArchiveOptions.Concurrency). The client retries a paced request itself
-// (429, 502, 503, 504 and connection errors, under its RetryPolicy,
-// Retry-After clamped to the policy's waits), so that every try is paced.
+// (ArchiveOptions.Concurrency). Every try of a retried request (429, 502,
+// 503, 504 and connection errors, under the client's RetryPolicy) is
+// paced too.
 // l must allow at least one event (a burst of 1 or more).
 func WithAudioRateLimit(l *rate.Limiter) Option {
 	return Option{apply: func(*transport.Settings) error {
@@ -112,45 +110,13 @@ func (p *pacer) do(ctx context.Context, send func() (*http.Response, error)) (*h
 	return resp, err
 }
 
-// retriedStatuses are the answers a paced request is tried again for, as
-// the transport does for idempotent calls.
-var retriedStatuses = []int{http.StatusTooManyRequests, http.StatusBadGateway, http.StatusServiceUnavailable, http.StatusGatewayTimeout}
-
-// sendAudio sends an audio request: paced when the client has an audio
-// rate limit, else straight through the transport (which retries it).
+// sendAudio sends an audio request, each of its tries paced when the
+// client has an audio rate limit; the transport retries it as any other.
 func (c *Client) sendAudio(ctx context.Context, r *transport.Request) (*http.Response, error) {
 	if c.audio == nil {
 		return c.t.Send(ctx, r)
 	}
-	one := *r
-	one.Idempotent = false // one try per Send: the loop below retries, paced
-	one.Accept = append(slices.Clip(r.Accept), retriedStatuses...)
-	policy := c.t.Retry()
-	for attempt := 0; ; attempt++ {
-		resp, err := c.audio.do(ctx, func() (*http.Response, error) { return c.t.Send(ctx, &one) })
-		last := attempt+1 >= max(policy.MaxAttempts, 1)
-		var wait time.Duration
-		switch {
-		case err != nil:
-			var apiErr *contactkit.APIError
-			var ve *contactkit.ValidationError
-			if last || ctx.Err() != nil || errors.As(err, &apiErr) || errors.As(err, &ve) {
-				return nil, err
-			}
-			wait = transport.Backoff(policy.MinWait, policy.MaxWait, attempt)
-		case !slices.Contains(retriedStatuses, resp.StatusCode) || slices.Contains(r.Accept, resp.StatusCode):
-			return resp, nil
-		case last:
-			return nil, c.t.ErrorFromResponse(r.Method, resp.Request.URL, resp) // closes the body
-		default:
-			wait = transport.Backoff(policy.MinWait, policy.MaxWait, attempt)
-			if d, ok := transport.RetryAfter(resp.Header.Get("Retry-After"), time.Now()); ok {
-				wait = min(max(d, policy.MinWait), policy.MaxWait)
-			}
-			transport.CloseBody(resp.Body)
-		}
-		if err := transport.Sleep(ctx, wait); err != nil {
-			return nil, err
-		}
-	}
+	paced := *r
+	paced.Pace = c.audio.do
+	return c.t.Send(ctx, &paced)
 }

@@ -240,6 +240,10 @@ type Request struct {
 	// Secrets are values in this request (an API key, a captcha token)
 	// that must not show up in logs or errors.
 	Secrets []string
+	// Pace, when set, runs every attempt: it calls send when the attempt
+	// may leave (a client-side rate limit) and returns what send returned.
+	// The retry loop's waits come before it, so every try is paced.
+	Pace func(ctx context.Context, send func() (*http.Response, error)) (*http.Response, error)
 }
 
 // endpoint names r for errors, logs and OperationName. A package's
@@ -321,8 +325,13 @@ func (c *Client) Send(ctx context.Context, r *Request) (*http.Response, error) {
 			cs.next.w.cancel(nil)
 			return nil, err
 		}
-		resp, err := c.hc.Do(req)
-		if cs.next != nil { // the client failed before the attempt began
+		var resp *http.Response
+		if r.Pace != nil {
+			resp, err = r.Pace(ctx, func() (*http.Response, error) { return c.hc.Do(req) })
+		} else {
+			resp, err = c.hc.Do(req)
+		}
+		if cs.next != nil { // the client failed (or the pace ended) before the attempt began
 			cs.next.w.cancel(nil)
 			cs.next = nil
 		}
